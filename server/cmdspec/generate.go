@@ -1,0 +1,3 @@
+package cmdspec
+
+//go:generate go run ./internal/gen -out commands.json
