@@ -1,0 +1,146 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kioku-db/kioku/resp"
+	"github.com/kioku-db/kioku/store"
+)
+
+// Client is one connection. Its goroutine reads a request, runs it and
+// appends the reply to w; replies are flushed when no further complete
+// request is buffered, so a pipeline costs one write.
+type Client struct {
+	srv   *Server
+	id    int64
+	conn  net.Conn
+	rd    *resp.Reader
+	w     *resp.Writer
+	locks store.Locks
+	// keyBuf is reused to collect a command's keys for locking.
+	keyBuf [][]byte
+
+	db     *store.DB
+	authed bool
+	user   string
+
+	// now is the time of the running command in unix ms: a command (or a
+	// transaction, or a script) sees one time.
+	now int64
+	cmd *Command // the running command
+
+	addr, laddr string
+	createdAt   time.Time
+
+	// Fields other clients read (CLIENT LIST / INFO / KILL).
+	mu              sync.Mutex
+	name            string
+	libName, libVer string
+	lastCmd         atomic.Pointer[Command]
+
+	lastInteraction atomic.Int64 // unix seconds
+	closed          atomic.Bool
+	blocked         atomic.Bool
+	closeAfterReply bool
+	replyMode       replyMode
+}
+
+type replyMode uint8
+
+const (
+	replyOn replyMode = iota
+	replyOff
+	replySkip
+)
+
+func newClient(s *Server, nc net.Conn) *Client {
+	c := &Client{
+		srv:       s,
+		id:        s.nextClientID.Add(1),
+		conn:      nc,
+		rd:        resp.NewReader(nc),
+		w:         resp.NewWriter(),
+		user:      "default",
+		addr:      nc.RemoteAddr().String(),
+		laddr:     nc.LocalAddr().String(),
+		createdAt: time.Now(),
+	}
+	c.keyBuf = make([][]byte, 0, 16)
+	c.db = s.store.DB(0)
+	c.authed = s.requirePass.Load() == nil
+	c.lastInteraction.Store(c.createdAt.Unix())
+	c.rd.BeforeBlock = c.flush
+	c.rd.MaxBulkLen = s.cfg.Int("proto-max-bulk-len")
+	return c
+}
+
+func (c *Client) serve() {
+	defer c.conn.Close()
+	for {
+		args, err := c.rd.Next()
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				c.w.Error("ERR " + pe.Error())
+				_ = c.flush()
+			}
+			return
+		}
+		c.lastInteraction.Store(time.Now().Unix())
+		c.srv.execute(c, args)
+		if c.closeAfterReply || c.closed.Load() {
+			_ = c.flush()
+			return
+		}
+	}
+}
+
+// flush writes the pending replies.
+func (c *Client) flush() error {
+	if c.w.Len() == 0 {
+		return nil
+	}
+	_, err := c.conn.Write(c.w.Buffer())
+	c.w.Reset()
+	return err
+}
+
+// kill closes the connection from another goroutine (CLIENT KILL, timeout,
+// shutdown). The client's own goroutine then sees a read error and exits.
+func (c *Client) kill() {
+	if c.closed.Swap(true) {
+		return
+	}
+	_ = c.conn.Close()
+}
+
+func (c *Client) isBlockedOrSubscribed() bool { return c.blocked.Load() }
+
+func (c *Client) setName(n string) {
+	c.mu.Lock()
+	c.name = n
+	c.mu.Unlock()
+}
+
+func (c *Client) getName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.name
+}
+
+func sortClients(list []*Client) {
+	slices.SortFunc(list, func(a, b *Client) int {
+		switch {
+		case a.id < b.id:
+			return -1
+		case a.id > b.id:
+			return 1
+		}
+		return 0
+	})
+}

@@ -1,0 +1,322 @@
+package server
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Connection commands: PING, ECHO, SELECT, QUIT, RESET, AUTH, HELLO, TIME
+// and the CLIENT family.
+func init() {
+	register([]binding{
+		{"ping", cmdPing, lockNone},
+		{"echo", cmdEcho, lockNone},
+		{"select", cmdSelect, lockNone},
+		{"quit", cmdQuit, lockNone},
+		{"reset", cmdReset, lockNone},
+		{"auth", cmdAuth, lockNone},
+		{"hello", cmdHello, lockNone},
+		{"time", cmdTime, lockNone},
+		{"client|id", cmdClientID, lockNone},
+		{"client|setname", cmdClientSetName, lockNone},
+		{"client|getname", cmdClientGetName, lockNone},
+		{"client|info", cmdClientInfo, lockNone},
+		{"client|list", cmdClientList, lockNone},
+		{"client|setinfo", cmdClientSetInfo, lockNone},
+		{"client|help", cmdClientHelp, lockNone},
+	})
+}
+
+func cmdPing(c *Client, args [][]byte) {
+	switch len(args) {
+	case 1:
+		c.w.Status("PONG")
+	case 2:
+		c.w.Bulk(args[1])
+	default:
+		c.w.Error(wrongArgs("ping"))
+	}
+}
+
+func cmdEcho(c *Client, args [][]byte) { c.w.Bulk(args[1]) }
+
+func cmdSelect(c *Client, args [][]byte) {
+	id, ok := parseInt(args[1])
+	if !ok || id < -1<<31 || id > 1<<31-1 {
+		c.w.Error(errNotInt)
+		return
+	}
+	if id < 0 || id >= int64(c.srv.store.NumDBs()) {
+		c.w.Error(errDBIndex)
+		return
+	}
+	c.db = c.srv.store.DB(int(id))
+	c.w.OK()
+}
+
+func cmdQuit(c *Client, args [][]byte) {
+	c.w.OK()
+	c.closeAfterReply = true
+}
+
+func cmdReset(c *Client, args [][]byte) {
+	c.db = c.srv.store.DB(0)
+	c.w.SetProto(2)
+	c.setName("")
+	c.replyMode = replyOn
+	c.authed = c.srv.requirePass.Load() == nil
+	c.w.Status("RESET")
+}
+
+// checkPassword authenticates the default user (the only user until ACL
+// users exist).
+func (c *Client) checkPassword(user, pass []byte) bool {
+	if string(user) != "default" {
+		return false
+	}
+	want := c.srv.requirePass.Load()
+	if want == nil {
+		return true // the default user is "nopass"
+	}
+	return subtle.ConstantTimeCompare([]byte(*want), pass) == 1
+}
+
+func cmdAuth(c *Client, args [][]byte) {
+	if len(args) > 3 {
+		c.w.Error(errSyntax)
+		return
+	}
+	user, pass := []byte("default"), args[1]
+	if len(args) == 3 {
+		user, pass = args[1], args[2]
+	} else if c.srv.requirePass.Load() == nil {
+		c.w.Error(errNoPassSet)
+		return
+	}
+	if !c.checkPassword(user, pass) {
+		c.w.Error(errWrongPass)
+		return
+	}
+	c.authed, c.user = true, string(user)
+	c.w.OK()
+}
+
+func cmdHello(c *Client, args [][]byte) {
+	proto := c.w.Proto()
+	if len(args) >= 2 {
+		v, ok := parseInt(args[1])
+		if !ok {
+			c.w.Error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			c.w.Error(errProtoVersion)
+			return
+		}
+		proto = int(v)
+	}
+	var name []byte
+	setName := false
+	for i := 2; i < len(args); i++ {
+		more := len(args) - i - 1
+		switch opt := strings.ToLower(string(args[i])); {
+		case opt == "auth" && more >= 2:
+			if !c.checkPassword(args[i+1], args[i+2]) {
+				c.w.Error(errWrongPass)
+				return
+			}
+			c.authed, c.user = true, string(args[i+1])
+			i += 2
+		case opt == "setname" && more >= 1:
+			name, setName = args[i+1], true
+			if !validClientName(name) {
+				c.w.Error(errClientName)
+				return
+			}
+			i++
+		default:
+			c.w.Error(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", args[i]))
+			return
+		}
+	}
+	if !c.authed {
+		c.w.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if setName {
+		c.setName(string(name))
+	}
+	c.w.SetProto(proto)
+	c.w.Map(7)
+	c.w.BulkString("server")
+	c.w.BulkString("redis")
+	c.w.BulkString("version")
+	c.w.BulkString(RedisVersion)
+	c.w.BulkString("proto")
+	c.w.Int(int64(proto))
+	c.w.BulkString("id")
+	c.w.Int(c.id)
+	c.w.BulkString("mode")
+	c.w.BulkString("standalone")
+	c.w.BulkString("role")
+	c.w.BulkString("master")
+	c.w.BulkString("modules")
+	c.w.Array(0)
+}
+
+func cmdTime(c *Client, args [][]byte) {
+	now := c.srv.clock.Now()
+	c.w.Array(2)
+	c.w.BulkInt(now.Unix())
+	c.w.BulkInt(int64(now.Nanosecond() / 1000))
+}
+
+const errClientName = "ERR Client names cannot contain spaces, newlines or special characters."
+
+// validClientName follows Redis: printable ASCII without spaces.
+func validClientName(name []byte) bool {
+	for _, ch := range name {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func cmdClientID(c *Client, args [][]byte) { c.w.Int(c.id) }
+
+func cmdClientSetName(c *Client, args [][]byte) {
+	if !validClientName(args[2]) {
+		c.w.Error(errClientName)
+		return
+	}
+	c.setName(string(args[2]))
+	c.w.OK()
+}
+
+// cmdClientSetInfo is Redis 7.2's CLIENT SETINFO, which go-redis and
+// redis-py send on connect.
+func cmdClientSetInfo(c *Client, args [][]byte) {
+	val := string(args[3])
+	for _, ch := range args[3] {
+		if ch < '!' || ch > '~' {
+			c.w.Error("ERR " + string(args[2]) + " cannot contain spaces, newlines or special characters.")
+			return
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case eqFold(args[2], "lib-name"):
+		c.libName = val
+	case eqFold(args[2], "lib-ver"):
+		c.libVer = val
+	default:
+		c.w.Error("ERR Unrecognized option '" + string(args[2]) + "'")
+		return
+	}
+	c.w.OK()
+}
+
+func cmdClientGetName(c *Client, args [][]byte) {
+	if n := c.getName(); n != "" {
+		c.w.BulkString(n)
+		return
+	}
+	c.w.Null()
+}
+
+func cmdClientInfo(c *Client, args [][]byte) {
+	c.w.Verbatim("txt", c.infoLine(time.Now())+"\n")
+}
+
+func cmdClientList(c *Client, args [][]byte) {
+	var filterIDs map[int64]bool
+	typ := ""
+	for i := 2; i < len(args); i++ {
+		opt := strings.ToLower(string(args[i]))
+		switch {
+		case opt == "type" && i+1 < len(args):
+			typ = strings.ToLower(string(args[i+1]))
+			if typ != "normal" && typ != "master" && typ != "replica" && typ != "slave" && typ != "pubsub" {
+				c.w.Error(fmt.Sprintf("ERR Unknown client type '%s'", args[i+1]))
+				return
+			}
+			i++
+		case opt == "id" && i+1 < len(args):
+			filterIDs = map[int64]bool{}
+			for i++; i < len(args); i++ {
+				id, ok := parseInt(args[i])
+				if !ok || id <= 0 {
+					c.w.Error("ERR Invalid client ID")
+					return
+				}
+				filterIDs[id] = true
+			}
+		default:
+			c.w.Error(errSyntax)
+			return
+		}
+	}
+	var sb strings.Builder
+	now := time.Now()
+	for _, cl := range c.srv.clientList() {
+		if filterIDs != nil && !filterIDs[cl.id] {
+			continue
+		}
+		if typ != "" && typ != "normal" {
+			continue // no replicas or masters; pubsub clients come later
+		}
+		sb.WriteString(cl.infoLine(now))
+		sb.WriteByte('\n')
+	}
+	c.w.Verbatim("txt", sb.String())
+}
+
+// infoLine is the client's CLIENT LIST / CLIENT INFO line with Redis 7.0's
+// fields in Redis's order.
+func (c *Client) infoLine(now time.Time) string {
+	name := c.getName()
+	lastCmd := "NULL"
+	if cmd := c.lastCmd.Load(); cmd != nil {
+		lastCmd = cmd.Name
+	}
+	flags := "N"
+	if c.blocked.Load() {
+		flags = "b"
+	}
+	idle := now.Unix() - c.lastInteraction.Load()
+	var b strings.Builder
+	fmt.Fprintf(&b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d",
+		c.id, c.addr, c.laddr, 8, name, int64(now.Sub(c.createdAt).Seconds()), idle, flags, c.db.ID)
+	fmt.Fprintf(&b, " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0")
+	fmt.Fprintf(&b, " rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+		16384, 20480, lastCmd, c.user, c.w.Proto())
+	return b.String()
+}
+
+func cmdClientHelp(c *Client, args [][]byte) {
+	lines := []string{
+		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"GETNAME",
+		"    Return the name of the current connection.",
+		"ID",
+		"    Return the ID of the current connection.",
+		"INFO",
+		"    Return information about the current client connection.",
+		"LIST [options ...]",
+		"    Return information about client connections. Options:",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Return clients of specified type.",
+		"SETNAME <name>",
+		"    Assign the name <name> to the current connection.",
+		"HELP",
+		"    Print this help.",
+	}
+	c.w.Array(len(lines))
+	for _, l := range lines {
+		c.w.Status(l)
+	}
+}

@@ -1,0 +1,395 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kioku-db/kioku/types"
+)
+
+// Server commands: COMMAND, CONFIG, DBSIZE, DEBUG, FUNCTION FLUSH.
+// INFO lives in info.go.
+func init() {
+	register([]binding{
+		{"command", cmdCommand, lockNone},
+		{"command|count", cmdCommandCount, lockNone},
+		{"command|info", cmdCommandInfo, lockNone},
+		{"command|list", cmdCommandList, lockNone},
+		{"command|getkeys", cmdCommandGetKeys, lockNone},
+		{"command|docs", cmdCommandDocs, lockNone},
+		{"command|help", cmdCommandHelp, lockNone},
+		{"config|get", cmdConfigGet, lockNone},
+		{"config|set", cmdConfigSet, lockNone},
+		{"config|resetstat", cmdConfigResetStat, lockNone},
+		{"config|help", cmdConfigHelp, lockNone},
+		{"dbsize", cmdDBSize, lockAll},
+		{"debug", cmdDebug, lockNone},
+		{"function|flush", cmdFunctionFlush, lockNone},
+	})
+}
+
+func cmdCommand(c *Client, args [][]byte) {
+	all := table.all()
+	c.w.Array(len(all))
+	for _, cmd := range all {
+		cmd.Spec.WriteInfo(c.w, table.implemented)
+	}
+}
+
+func cmdCommandCount(c *Client, args [][]byte) { c.w.Int(int64(len(table.all()))) }
+
+func cmdCommandInfo(c *Client, args [][]byte) {
+	if len(args) == 2 {
+		cmdCommand(c, args)
+		return
+	}
+	c.w.Array(len(args) - 2)
+	for _, name := range args[2:] {
+		cmd := lookupFullName(name)
+		if cmd == nil {
+			c.w.Null()
+			continue
+		}
+		cmd.Spec.WriteInfo(c.w, table.implemented)
+	}
+}
+
+// lookupFullName finds "get" or "config|get" (any case).
+func lookupFullName(name []byte) *Command {
+	parent, sub, isSub := strings.Cut(strings.ToLower(string(name)), "|")
+	cmd := table.lookup([]byte(parent))
+	if cmd == nil || !isSub {
+		return cmd
+	}
+	return cmd.subs[sub]
+}
+
+func cmdCommandList(c *Client, args [][]byte) {
+	var match func(cmd *Command) bool
+	if len(args) > 2 {
+		if len(args) != 5 || !eqFold(args[2], "filterby") {
+			c.w.Error(errSyntax)
+			return
+		}
+		val := string(args[4])
+		switch {
+		case eqFold(args[3], "module"):
+			match = func(*Command) bool { return false }
+		case eqFold(args[3], "aclcat"):
+			match = func(cmd *Command) bool { return hasCategory(cmd, val) }
+		case eqFold(args[3], "pattern"):
+			match = func(cmd *Command) bool { return types.GlobMatch(val, cmd.Name, true) }
+		default:
+			c.w.Error(errSyntax)
+			return
+		}
+	}
+	var names []string
+	for _, cmd := range table.all() {
+		for _, x := range append([]*Command{cmd}, sortedSubs(cmd)...) {
+			if x.handler == nil && len(x.subs) == 0 {
+				continue
+			}
+			if match == nil || match(x) {
+				names = append(names, x.Name)
+			}
+		}
+	}
+	c.w.StringArray(names)
+}
+
+func hasCategory(cmd *Command, cat string) bool {
+	for _, k := range cmd.Spec.ACLCategories {
+		if strings.EqualFold(strings.TrimPrefix(k, "@"), cat) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedSubs(cmd *Command) []*Command {
+	out := make([]*Command, 0, len(cmd.subs))
+	for _, s := range cmd.subs {
+		out = append(out, s)
+	}
+	sortCommands(out)
+	return out
+}
+
+func cmdCommandGetKeys(c *Client, args [][]byte) {
+	call := args[2:]
+	cmd, _ := resolveCommand(call)
+	if cmd == nil {
+		if table.lookup(call[0]) == nil {
+			c.w.Error("ERR Invalid command specified")
+		} else {
+			c.w.Error("ERR Invalid number of arguments specified for command")
+		}
+		return
+	}
+	pos, err := cmd.Spec.KeyPositions(call)
+	if err != nil {
+		c.w.Error("ERR Invalid arguments specified for command")
+		return
+	}
+	if len(pos) == 0 {
+		c.w.Error("ERR The command has no key arguments")
+		return
+	}
+	c.w.Array(len(pos))
+	for _, p := range pos {
+		c.w.Bulk(call[p])
+	}
+}
+
+func cmdCommandDocs(c *Client, args [][]byte) {
+	var cmds []*Command
+	if len(args) == 2 {
+		cmds = table.all()
+	} else {
+		for _, name := range args[2:] {
+			if cmd := lookupFullName(name); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	c.w.Map(len(cmds))
+	for _, cmd := range cmds {
+		c.w.BulkString(cmd.Name)
+		cmd.Spec.WriteDocs(c.w)
+	}
+}
+
+func cmdCommandHelp(c *Client, args [][]byte) {
+	writeHelp(c, "COMMAND",
+		"(no subcommand)",
+		"    Return details about all Redis commands.",
+		"COUNT",
+		"    Return the total number of commands in this Redis server.",
+		"LIST",
+		"    Return a list of all commands in this Redis server.",
+		"INFO [<command-name> ...]",
+		"    Return details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"DOCS [<command-name> ...]",
+		"    Return documentation details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"GETKEYS <full-command>",
+		"    Return the keys from a full Redis command.",
+		"GETKEYSANDFLAGS <full-command>",
+		"    Return the keys and the access flags from a full Redis command.",
+	)
+}
+
+// writeHelp answers a HELP subcommand the way Redis's addReplyHelp does.
+func writeHelp(c *Client, container string, lines ...string) {
+	c.w.Array(len(lines) + 3)
+	c.w.Status(container + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range lines {
+		c.w.Status(l)
+	}
+	c.w.Status("HELP")
+	c.w.Status("    Print this help.")
+}
+
+func cmdConfigGet(c *Client, args [][]byte) {
+	patterns := make([]string, 0, len(args)-2)
+	for _, a := range args[2:] {
+		patterns = append(patterns, string(a))
+	}
+	pairs := c.srv.cfg.GetMatching(patterns)
+	c.w.Map(len(pairs))
+	for _, p := range pairs {
+		c.w.BulkString(p[0])
+		c.w.BulkString(p[1])
+	}
+}
+
+func cmdConfigSet(c *Client, args [][]byte) {
+	if len(args)%2 != 0 {
+		c.w.Error(wrongArgs("config|set"))
+		return
+	}
+	pairs := make([][2]string, 0, (len(args)-2)/2)
+	for i := 2; i+1 < len(args); i += 2 {
+		pairs = append(pairs, [2]string{string(args[i]), string(args[i+1])})
+	}
+	if err := c.srv.cfg.Set(pairs); err != nil {
+		c.w.Error(err.Error())
+		return
+	}
+	c.w.OK()
+}
+
+func cmdConfigResetStat(c *Client, args [][]byte) {
+	c.srv.resetStats()
+	c.w.OK()
+}
+
+func cmdConfigHelp(c *Client, args [][]byte) {
+	writeHelp(c, "CONFIG",
+		"GET <pattern>",
+		"    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>",
+		"    Set the configuration <directive> to <value>.",
+		"RESETSTAT",
+		"    Reset statistics reported by the INFO command.",
+		"REWRITE",
+		"    Rewrite the configuration file.",
+	)
+}
+
+func cmdDBSize(c *Client, args [][]byte) { c.w.Int(int64(c.db.Size())) }
+
+func cmdFunctionFlush(c *Client, args [][]byte) {
+	if len(args) > 3 || (len(args) == 3 && !eqFold(args[2], "async") && !eqFold(args[2], "sync")) {
+		c.w.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+		return
+	}
+	c.w.OK()
+}
+
+// debugAllowed applies enable-debug-command: "yes", or "local" for
+// loopback and unix-socket connections.
+func (c *Client) debugAllowed() bool {
+	switch c.srv.cfg.String("enable-debug-command") {
+	case "yes":
+		return true
+	case "local":
+		return isLocalAddr(c.addr)
+	}
+	return false
+}
+
+func isLocalAddr(addr string) bool {
+	return strings.HasPrefix(addr, "127.") || strings.HasPrefix(addr, "[::1]") || !strings.Contains(addr, ":")
+}
+
+func cmdDebug(c *Client, args [][]byte) {
+	if !c.debugAllowed() {
+		c.w.Error(errDebugDisabled)
+		return
+	}
+	sub := strings.ToLower(string(args[1]))
+	switch {
+	case sub == "sleep" && len(args) == 3:
+		f, ok := parseFloat(args[2])
+		if !ok {
+			c.w.Error(errNotFloat)
+			return
+		}
+		time.Sleep(time.Duration(f * float64(time.Second)))
+		c.w.OK()
+	case sub == "set-active-expire" && len(args) == 3:
+		c.srv.setActiveExpire(string(args[2]) != "0")
+		c.w.OK()
+	case sub == "log" && len(args) == 3:
+		c.srv.logf("DEBUG LOG: %s", args[2])
+		c.w.OK()
+	case sub == "protocol" && len(args) == 3:
+		debugProtocol(c, strings.ToLower(string(args[2])))
+	case sub == "object" && len(args) == 3:
+		debugObject(c, args[2])
+	case sub == "help":
+		writeHelp(c, "DEBUG",
+			"LOG <message>",
+			"    Write <message> to the server log.",
+			"OBJECT <key>",
+			"    Show low level info about `key` and associated value.",
+			"PROTOCOL <type>",
+			"    Reply with a test value of the specified type. <type> can be: string,",
+			"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+			"    true, false.",
+			"SET-ACTIVE-EXPIRE <0|1>",
+			"    Setting it to 0 disables expiring keys in background when they are not",
+			"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+			"    default.",
+			"SLEEP <seconds>",
+			"    Stop the server for <seconds>. Decimals allowed.",
+		)
+	default:
+		c.w.Error(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try DEBUG HELP.", args[1]))
+	}
+}
+
+func debugObject(c *Client, key []byte) {
+	unlock := c.lockKeysNow(key)
+	defer unlock()
+	e := c.db.Lookup(key, c.now)
+	if e == nil {
+		c.w.Error(errNoSuchKey)
+		return
+	}
+	c.w.Status(fmt.Sprintf("Value at:%p refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
+		e, objectEncoding(c, e), len(e.Str), e.AccessClock(), 0))
+}
+
+func debugProtocol(c *Client, typ string) {
+	w := c.w
+	switch typ {
+	case "string":
+		w.BulkString("Hello World")
+	case "integer":
+		w.Int(12345)
+	case "double":
+		w.Double(3.141)
+	case "bignum":
+		w.BigNumber("1234567999999999999999999999999999999")
+	case "null":
+		w.Null()
+	case "array":
+		w.Array(3)
+		for j := int64(0); j < 3; j++ {
+			w.Int(j)
+		}
+	case "set":
+		w.Set(3)
+		for j := int64(0); j < 3; j++ {
+			w.Int(j)
+		}
+	case "map":
+		w.Map(3)
+		for j := int64(0); j < 3; j++ {
+			w.Int(j)
+			w.Bool(j == 1)
+		}
+	case "attrib":
+		if w.Attribute(1) {
+			w.BulkString("key-popularity")
+			w.Array(2)
+			w.BulkString("key:123")
+			w.Int(90)
+		}
+		w.BulkString("Some real reply following the attribute")
+	case "push":
+		if w.Proto() < 3 {
+			w.Error("ERR RESP2 is not supported by this command")
+			return
+		}
+		w.Push(2)
+		w.BulkString("server-cpu-usage")
+		w.Int(42)
+		w.BulkString("Some real reply following the push reply")
+	case "true":
+		w.Bool(true)
+	case "false":
+		w.Bool(false)
+	case "verbatim":
+		w.Verbatim("txt", "This is a verbatim\nstring")
+	default:
+		w.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+	}
+}
+
+// lockKeysNow locks keys for a handler bound with lockNone whose keys are
+// not in its key specs (DEBUG OBJECT).
+func (c *Client) lockKeysNow(keys ...[]byte) func() {
+	if c.locks.Held() {
+		return func() {}
+	}
+	c.locks.Keys(c.srv.store, c.db, keys)
+	return c.locks.Release
+}

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+)
+
+type serverStats struct {
+	commands      atomic.Int64
+	totalConns    atomic.Int64
+	rejectedConns atomic.Int64
+	netInput      atomic.Int64
+	netOutput     atomic.Int64
+	errorReplies  atomic.Int64
+	expiredBase   atomic.Int64 // expired_keys at the last CONFIG RESETSTAT
+	peak          atomic.Int64
+	sampleTime    atomic.Int64
+	sampleOps     atomic.Int64
+}
+
+// execute runs one request from a client: resolve the command, check arity
+// and authentication, then call it under the locks it needs.
+func (s *Server) execute(c *Client, args [][]byte) {
+	cmd, errMsg := resolveCommand(args)
+	if cmd == nil {
+		s.reject(c, nil, errMsg)
+		return
+	}
+	if !c.authed && !cmd.has(flagNoAuth) {
+		s.reject(c, cmd, errNoAuth)
+		return
+	}
+	s.call(c, cmd, args)
+}
+
+// resolveCommand looks up args[0] (and a container's subcommand) and checks
+// the arity, answering Redis's error strings.
+func resolveCommand(args [][]byte) (*Command, string) {
+	cmd := table.lookup(args[0])
+	if cmd == nil {
+		return nil, unknownCommandError(args)
+	}
+	if len(cmd.subs) > 0 && len(args) >= 2 {
+		sub := cmd.subcommand(args[1])
+		if sub == nil {
+			return nil, fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.",
+				args[1], upper(cmd.Name))
+		}
+		cmd = sub
+	}
+	if !arityOK(cmd.Spec.Arity, len(args)) {
+		return nil, wrongArgs(cmd.Name)
+	}
+	return cmd, ""
+}
+
+func arityOK(arity, n int) bool {
+	if arity >= 0 {
+		return n == arity
+	}
+	return n >= -arity
+}
+
+func unknownCommandError(args [][]byte) string {
+	var b []byte
+	for _, a := range args[1:] {
+		if len(b) >= 128 {
+			break
+		}
+		room := 128 - len(b)
+		b = append(b, '\'')
+		if len(a) > room {
+			a = a[:room]
+		}
+		b = append(b, a...)
+		b = append(b, '\'', ' ')
+	}
+	return fmt.Sprintf("ERR unknown command '%.128s', with args beginning with: %s", args[0], b)
+}
+
+func (s *Server) reject(c *Client, cmd *Command, msg string) {
+	if cmd != nil {
+		s.cmdStats[cmd.idx].rejected.Add(1)
+	}
+	s.stats.errorReplies.Add(1)
+	c.w.Error(msg)
+}
+
+// call runs cmd with the locks it needs and records its statistics. A panic
+// in a handler is answered as an error: bad input must never kill the
+// server.
+func (s *Server) call(c *Client, cmd *Command, args [][]byte) {
+	start := time.Now()
+	c.now = s.clock.NowMs()
+	c.cmd = cmd
+	c.lastCmd.Store(cmd)
+	mark := c.w.Len()
+	s.lockFor(c, cmd, args)
+	s.runHandler(c, cmd, args)
+	if c.locks.Held() {
+		c.locks.Release()
+	}
+	st := &s.cmdStats[cmd.idx]
+	st.calls.Add(1)
+	st.usec.Add(time.Since(start).Microseconds())
+	s.stats.commands.Add(1)
+	if buf := c.w.Buffer(); len(buf) > mark && buf[mark] == '-' {
+		st.failed.Add(1)
+		s.stats.errorReplies.Add(1)
+	}
+}
+
+func (s *Server) runHandler(c *Client, cmd *Command, args [][]byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logf("panic in %s: %v\n%s", cmd.Name, r, debug.Stack())
+			c.w.Error(fmt.Sprintf("ERR internal error in '%s' command", cmd.Name))
+		}
+	}()
+	cmd.handler(c, args)
+}
+
+// lockFor takes the keyspace locks cmd needs for this call.
+func (s *Server) lockFor(c *Client, cmd *Command, args [][]byte) {
+	switch cmd.lock {
+	case lockNone:
+		return
+	case lockAll:
+		c.locks.All(s.store)
+		return
+	}
+	keys, ok := cmd.keyArgs(args, c.keyBuf[:0])
+	if !ok {
+		c.locks.All(s.store)
+		return
+	}
+	if len(keys) == 0 {
+		return
+	}
+	c.locks.Keys(s.store, c.db, keys)
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, ch := range b {
+		if ch >= 'a' && ch <= 'z' {
+			b[i] = ch - ('a' - 'A')
+		}
+	}
+	return string(b)
+}

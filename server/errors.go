@@ -1,0 +1,38 @@
+package server
+
+import "fmt"
+
+// Error replies, spelled exactly as Redis 7.0 spells them.
+const (
+	errNoAuth         = "NOAUTH Authentication required."
+	errWrongPass      = "WRONGPASS invalid username-password pair or user is disabled."
+	errNoPassSet      = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	errWrongType      = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errSyntax         = "ERR syntax error"
+	errNotInt         = "ERR value is not an integer or out of range"
+	errNotFloat       = "ERR value is not a valid float"
+	errOverflow       = "ERR increment or decrement would overflow"
+	errIncrFloatNaN   = "ERR increment would produce NaN or Infinity"
+	errDBIndex        = "ERR DB index is out of range"
+	errNoSuchKey      = "ERR no such key"
+	errSameObject     = "ERR source and destination objects are the same"
+	errStringTooLong  = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	errOffsetRange    = "ERR offset is out of range"
+	errNotIntOrRange  = "ERR value is out of range, must be positive"
+	errInvalidCursor  = "ERR invalid cursor"
+	errProtoVersion   = "NOPROTO unsupported protocol version"
+	errDebugDisabled  = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+	errNXXXGTLT       = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	errGTLTNX         = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	errTimeoutNotNum  = "ERR timeout is not a float or out of range"
+	errTimeoutNeg     = "ERR timeout is negative"
+	errKeepTTLWithExp = "ERR syntax error"
+)
+
+func wrongArgs(name string) string {
+	return fmt.Sprintf("ERR wrong number of arguments for '%s' command", name)
+}
+
+func invalidExpire(cmd string) string {
+	return fmt.Sprintf("ERR invalid expire time in '%s' command", cmd)
+}
