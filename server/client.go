@@ -91,7 +91,6 @@ func (c *Client) serve() {
 			}
 			return
 		}
-		c.lastInteraction.Store(time.Now().Unix())
 		c.srv.execute(c, args)
 		if c.closeAfterReply || c.closed.Load() {
 			_ = c.flush()

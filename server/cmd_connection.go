@@ -313,7 +313,7 @@ func cmdClientHelp(c *Client, args [][]byte) {
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
 		"HELP",
-		"    Print this help.",
+		"    Prints this help.",
 	}
 	c.w.Array(len(lines))
 	for _, l := range lines {

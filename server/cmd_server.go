@@ -192,7 +192,7 @@ func writeHelp(c *Client, container string, lines ...string) {
 		c.w.Status(l)
 	}
 	c.w.Status("HELP")
-	c.w.Status("    Print this help.")
+	c.w.Status("    Prints this help.")
 }
 
 func cmdConfigGet(c *Client, args [][]byte) {

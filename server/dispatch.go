@@ -92,8 +92,11 @@ func (s *Server) reject(c *Client, cmd *Command, msg string) {
 // in a handler is answered as an error: bad input must never kill the
 // server.
 func (s *Server) call(c *Client, cmd *Command, args [][]byte) {
+	// One clock read serves the command's time, the client's idle time and
+	// the duration statistics.
 	start := time.Now()
-	c.now = s.clock.NowMs()
+	c.now = s.clock.At(start).UnixMilli()
+	c.lastInteraction.Store(start.Unix())
 	c.cmd = cmd
 	c.lastCmd.Store(cmd)
 	mark := c.w.Len()

@@ -161,6 +161,18 @@ func (s *Server) watchConfig() {
 	}
 	_ = setDebug(s.cfg.String("enable-debug-command"))
 	s.cfg.OnApply("enable-debug-command", setDebug)
+	setAccess := func(string) error {
+		s.store.SetAccessPolicy(store.AccessPolicy{
+			LFU:       strings.HasSuffix(s.cfg.String("maxmemory-policy"), "-lfu"),
+			LogFactor: s.cfg.Int("lfu-log-factor"),
+			DecayTime: s.cfg.Int("lfu-decay-time"),
+		})
+		return nil
+	}
+	_ = setAccess("")
+	for _, name := range []string{"maxmemory-policy", "lfu-log-factor", "lfu-decay-time"} {
+		s.cfg.OnApply(name, setAccess)
+	}
 }
 
 // Start listens and serves in the background.

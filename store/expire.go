@@ -18,6 +18,11 @@ func NewClock() *Clock { return &Clock{} }
 // Now returns the current time.
 func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
 
+// At converts a wall-clock reading into the clock's time.
+func (c *Clock) At(wall time.Time) time.Time {
+	return wall.Add(time.Duration(c.offset.Load()))
+}
+
 // NowMs returns the current unix time in milliseconds.
 func (c *Clock) NowMs() int64 { return c.Now().UnixMilli() }
 

@@ -99,6 +99,8 @@ type Store struct {
 	dbs   []*DB
 	Clock *Clock
 	Hooks Hooks
+	// access is the LRU/LFU mode of the entries' access bits.
+	access atomic.Pointer[AccessPolicy]
 
 	ExpiredKeys atomic.Int64
 }
@@ -133,7 +135,11 @@ func (db *DB) shardFor(key string) (*shard, uint64) {
 // passed is deleted here (lazy expiry).
 func (db *DB) Lookup(key []byte, now int64) *Entry {
 	sh, h := db.shardFor(string(key))
-	return db.lookupIn(sh, key, h, now)
+	e := db.lookupIn(sh, key, h, now)
+	if e != nil {
+		db.touch(e, now)
+	}
+	return e
 }
 
 func (db *DB) lookupIn(sh *shard, key []byte, h uint64, now int64) *Entry {
@@ -157,6 +163,7 @@ func (db *DB) LookupRead(key []byte, now int64) *Entry {
 		sh.misses.Add(1)
 	} else {
 		sh.hits.Add(1)
+		db.touch(e, now)
 	}
 	return e
 }
@@ -221,7 +228,13 @@ func (db *DB) SetObject(key []byte, obj any) *Entry {
 
 func (db *DB) put(key []byte, str string, obj any, expireAt int64, keepTTL bool) *Entry {
 	sh, h := db.shardFor(string(key))
+	now := db.store.Clock.NowMs()
 	old := sh.dict.get(string(key), h)
+	if old != nil && old.Expire != 0 && old.Expire <= now {
+		// An expired key is absent: its TTL must not survive KEEPTTL.
+		db.expire(sh, old, h)
+		old = nil
+	}
 	if old != nil {
 		// Overwrite in place: the key string and the entry are reused.
 		old.Str, old.Obj = str, obj
@@ -229,10 +242,12 @@ func (db *DB) put(key []byte, str string, obj any, expireAt int64, keepTTL bool)
 		if !keepTTL {
 			sh.setExpire(old, expireAt)
 		}
+		db.stampNew(old, now)
 		db.modified(old.Key)
 		return old
 	}
 	e := &Entry{Key: string(key), Str: str, Obj: obj}
+	db.stampNew(e, now)
 	sh.dict.add(e, h)
 	sh.setExpire(e, expireAt)
 	db.modified(e.Key)

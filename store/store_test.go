@@ -33,10 +33,11 @@ func TestLazyExpiry(t *testing.T) {
 func TestKeepTTLAndPersist(t *testing.T) {
 	s := New(1, nil)
 	db := s.DB(0)
-	e := db.SetString([]byte("k"), "v", 5000, false)
+	at := s.Clock.NowMs() + 5000
+	e := db.SetString([]byte("k"), "v", at, false)
 	require.Equal(t, 1, db.ExpiresCount())
 	db.SetString([]byte("k"), "w", 0, true)
-	require.EqualValues(t, 5000, e.Expire)
+	require.EqualValues(t, at, e.Expire)
 	db.SetString([]byte("k"), "x", 0, false)
 	require.EqualValues(t, 0, e.Expire)
 	require.Equal(t, 0, db.ExpiresCount())
@@ -93,6 +94,41 @@ func TestScanSeesEveryStableKey(t *testing.T) {
 	for i := 0; i < stable; i++ {
 		require.True(t, seen[fmt.Sprint("stable:", i)], "stable:%d missed", i)
 	}
+}
+
+// TestKeepTTLOnExpiredKey: an expired key is absent, so KEEPTTL on it must
+// not resurrect its old deadline.
+func TestKeepTTLOnExpiredKey(t *testing.T) {
+	s := New(1, nil)
+	db := s.DB(0)
+	db.SetString([]byte("k"), "v", s.Clock.NowMs()-1, false)
+	e := db.SetString([]byte("k"), "w", 0, true)
+	require.EqualValues(t, 0, e.Expire)
+	require.Equal(t, 0, db.ExpiresCount())
+}
+
+func TestAccessClockLRUAndLFU(t *testing.T) {
+	clock := NewClock()
+	s := New(1, clock)
+	db := s.DB(0)
+	db.SetString([]byte("k"), "v", 0, false)
+	clock.Advance(10 * time.Second)
+	e := db.Peek([]byte("k"))
+	require.InDelta(t, 10000, IdleMs(e.AccessClock(), clock.NowMs()), 1000)
+	db.Lookup([]byte("k"), clock.NowMs())
+	require.InDelta(t, 0, IdleMs(e.AccessClock(), clock.NowMs()), 1000)
+
+	s.SetAccessPolicy(AccessPolicy{LFU: true, LogFactor: 10, DecayTime: 1})
+	db.SetString([]byte("f"), "v", 0, false)
+	f := db.Peek([]byte("f"))
+	require.EqualValues(t, lfuInitVal, LFUDecay(f.AccessClock(), clock.NowMs(), 1))
+	for i := 0; i < 1000; i++ {
+		db.Lookup([]byte("f"), clock.NowMs())
+	}
+	hot := LFUDecay(f.AccessClock(), clock.NowMs(), 1)
+	require.Greater(t, hot, int64(lfuInitVal))
+	clock.Advance(3 * time.Minute)
+	require.EqualValues(t, hot-3, LFUDecay(f.AccessClock(), clock.NowMs(), 1))
 }
 
 func TestRandomKeySkipsExpired(t *testing.T) {
