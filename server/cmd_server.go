@@ -210,7 +210,7 @@ func cmdConfigGet(c *Client, args [][]byte) {
 
 func cmdConfigSet(c *Client, args [][]byte) {
 	if len(args)%2 != 0 {
-		c.w.Error(wrongArgs("config|set"))
+		c.w.Error(errSyntax) // arity covers "CONFIG SET name"
 		return
 	}
 	pairs := make([][2]string, 0, (len(args)-2)/2)

@@ -117,12 +117,13 @@ func optionsAsConfigFile(opts map[string]string) string {
 	var b strings.Builder
 	for _, k := range names {
 		b.WriteString(k)
-		for _, f := range splitFields(opts[k]) {
-			b.WriteByte(' ')
-			b.WriteString(strconv.Quote(f))
+		fields := splitFields(opts[k])
+		if len(fields) == 0 {
+			fields = []string{""}
 		}
-		if len(splitFields(opts[k])) == 0 {
-			b.WriteString(` ""`)
+		for _, f := range fields {
+			b.WriteByte(' ')
+			b.WriteString(config.Repr(f))
 		}
 		b.WriteByte('\n')
 	}

@@ -25,7 +25,9 @@ func (d *dict) get(key string, h uint64) *Entry {
 		return nil
 	}
 	for e := d.table[h&uint64(len(d.table)-1)]; e != nil; e = e.next {
-		if e.Key == key {
+		// The stored hash rejects most chain neighbours without touching
+		// their key bytes.
+		if e.hash == h && e.Key == key {
 			return e
 		}
 	}
@@ -52,7 +54,7 @@ func (d *dict) remove(key string, h uint64) *Entry {
 	i := h & uint64(len(d.table)-1)
 	var prev *Entry
 	for e := d.table[i]; e != nil; e = e.next {
-		if e.Key == key {
+		if e.hash == h && e.Key == key {
 			if prev == nil {
 				d.table[i] = e.next
 			} else {

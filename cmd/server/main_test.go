@@ -41,9 +41,15 @@ func TestVersionAndHelp(t *testing.T) {
 	out, err := serverCmd("--version").Output()
 	require.NoError(t, err)
 	require.Contains(t, string(out), "v=7.0.15")
-	out, err = serverCmd("--help").Output()
-	require.NoError(t, err)
-	require.Contains(t, string(out), "Usage")
+	// As redis-server: usage on stderr, exit status 1.
+	cmd := serverCmd("--help")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, err, &exitErr)
+	require.Equal(t, 1, exitErr.ExitCode())
+	require.Contains(t, stderr.String(), "Usage")
 }
 
 func TestBadOptionExitsWithOne(t *testing.T) {
