@@ -1,0 +1,190 @@
+package compat
+
+import (
+	"strings"
+	"testing"
+)
+
+// allBytes is every byte value once, 0x00 to 0xff.
+func allBytes() string {
+	b := make([]byte, 256)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return string(b)
+}
+
+func stringCases() []dcase {
+	bin := allBytes()
+	return []dcase{
+		// SET and GET.
+		tc("set get", "GET k", "SET k v", "GET k", "SET k v2", "GET k", "set K lower", "GET K", "GET k",
+			`SET "" ""`, `GET ""`, `STRLEN ""`, `EXISTS ""`, "SET k 12345", "GET k", "SET k -0", "GET k"),
+		tc("set binary",
+			cmdArgs("SET", bin, bin), cmdArgs("GET", bin), cmdArgs("STRLEN", bin), cmdArgs("APPEND", bin, bin),
+			cmdArgs("GETRANGE", bin, "250", "260"), cmdArgs("EXISTS", bin), `SET "\x00" "\x00"`, `GET "\x00"`,
+			`SET "a\r\nb" "\r\n"`, `GET "a\r\nb"`, `KEYS "a\r\n*"`, `SET "\xff\xfe" "\x80"`, `MGET "\x00" "\xff\xfe" "\x01"`),
+		tc("set large value", cmdArgs("SET", "big", strings.Repeat("x", 100000)), "STRLEN big",
+			"GETRANGE big 99990 -1", cmdArgs("GET", "big")),
+		tc("set ex px",
+			"SET k v EX 100", cmd("TTL k").within(1), cmd("PTTL k").within(1000), "GET k",
+			"SET k v PX 100000", cmd("TTL k").within(1), "SET k v", "TTL k",
+			"SET k v ex 100", cmd("TTL k").within(1), "SET k v Px 5000", cmd("PTTL k").within(1000),
+			"SET k v EX 1", cmd("PTTL k").within(1000), "SET k v PX 1", "SET k v PX 86400000", cmd("TTL k").within(1)),
+		tc("set exat pxat",
+			"SET k v EXAT 4102444800", "EXPIRETIME k", "PEXPIRETIME k", cmd("TTL k").within(2),
+			"SET k v PXAT 4102444800123", "PEXPIRETIME k", "EXPIRETIME k", "SET k v pxat 4102444800999", "EXPIRETIME k",
+			"SET k v exat 253402300799", "EXPIRETIME k", "GET k"),
+		tc("set past exat pxat",
+			"SET k v EXAT 1", "GET k", "EXISTS k", "TTL k", "SET k v PXAT 1", "GET k", "TTL k",
+			"SET k v", "SET k v2 EXAT 1000 GET", "GET k", "SET k v3 PXAT 1 GET", "GET k"),
+		tc("set nx xx",
+			"SET k v NX", "SET k v2 NX", "GET k", "SET k2 v XX", "EXISTS k2", "SET k v3 XX", "GET k",
+			"SET k v4 nx", "SET k v5 xx", "GET k", "SET k v6 NX NX", "SET k v7 XX XX", "GET k",
+			"SET k3 v NX EX 100", cmd("TTL k3").within(1), "SET k3 v XX PX 100000", cmd("TTL k3").within(1)),
+		tc("set keepttl",
+			"SET k v EX 100", "SET k v2 KEEPTTL", cmd("TTL k").within(1), "GET k", "SET k v3", "TTL k",
+			"SET nokey v KEEPTTL", "TTL nokey", "SET k v EX 100", "SET k v4 XX KEEPTTL", cmd("TTL k").within(1),
+			"SET k v5 KEEPTTL GET", cmd("TTL k").within(1), "SET k v6 keepttl keepttl", cmd("TTL k").within(1)),
+		tc("set get option",
+			"SET k v GET", "GET k", "SET k v2 GET", "SET k v3 NX GET", "GET k", "SET nx2 v NX GET", "GET nx2",
+			"SET k v4 XX GET", "SET nox v XX GET", "EXISTS nox", "SET k v5 GET EX 100", cmd("TTL k").within(1),
+			"SET k v6 EX 100 GET", "SET k v7 get", "SET k v8 GET GET", "GET k"),
+		tc("set errors",
+			"SET k v NX XX", "SET k v XX NX", "SET k v EX 10 PX 100", "SET k v EX 10 EXAT 100", "SET k v PX 10 PXAT 100",
+			"SET k v EXAT 10 PXAT 100", "SET k v EX 10 KEEPTTL", "SET k v KEEPTTL PX 100", "SET k v KEEPTTL EXAT 100",
+			"SET k v EX 0", "SET k v EX -1", "SET k v PX 0", "SET k v PX -100", "SET k v EXAT 0", "SET k v PXAT -1",
+			"SET k v EXAT -1", "SET k v EX abc", "SET k v EX 1.5", `SET k v EX ""`, "SET k v EX", "SET k v PX", "SET k v EXAT",
+			"SET k v PXAT", "SET k v EX 9223372036854775807", "SET k v PX 9223372036854775807",
+			"SET k v EX 9223372036854775", "SET k v EX 9223372036854776", "SET k v EXAT 9223372036854775807",
+			"SET k v PXAT 9223372036854775807", "SET k v EX 9223372036854775808", "SET k v EX 10 EX 20",
+			"SET k v PX 10 PX 20", "SET k v FOO", "SET k v EX 10 FOO", "SET k v 10", "SET k v NX EX", "SET k v GETX",
+			"EXISTS k", "SET k v Ex 10", cmd("TTL k").within(1), "SET k v EX 0 NX", "SET k v NX EX 0", "SET k v EX 10 GET GET"),
+		tc("setnx", "SETNX k v", "SETNX k v2", "GET k", `SETNX "" ""`, `GET ""`, "SET t v EX 100", "SETNX t x",
+			cmd("TTL t").within(1)),
+		tc("setex psetex",
+			"SETEX k 100 v", cmd("TTL k").within(1), "GET k", "PSETEX k 100000 v2", cmd("PTTL k").within(1000), "GET k",
+			"SETEX k 0 v", "SETEX k -1 v", "SETEX k abc v", "SETEX k 1.5 v", "SETEX k 9223372036854775807 v",
+			"SETEX k 9223372036854775 v", "PSETEX k 0 v", "PSETEX k -5 v", "PSETEX k abc v",
+			"PSETEX k 9223372036854775807 v", "GET k", "setex k2 50 x", cmd("TTL k2").within(1)),
+		tc("getset", "GETSET k v", "GET k", "GETSET k v2", "GET k", "SET t v EX 100", "GETSET t v2", "TTL t",
+			`GETSET "" ""`, "SET n 10", "GETSET n 11", "OBJECT ENCODING n"),
+		tc("getdel", "GETDEL k", "SET k v", "GETDEL k", "EXISTS k", "GETDEL k", "SET t v EX 100", "GETDEL t", "TTL t",
+			"SET n 123", "GETDEL n"),
+		tc("getex",
+			"GETEX nokey", "GETEX nokey EX 100", "EXISTS nokey", "SET k v", "GETEX k", "TTL k", "GETEX k EX 100",
+			cmd("TTL k").within(1), "GETEX k", cmd("TTL k").within(1), "GETEX k PX 50000", cmd("PTTL k").within(1000),
+			"GETEX k EXAT 4102444800", "EXPIRETIME k", "GETEX k PXAT 4102444800500", "PEXPIRETIME k",
+			"GETEX k PERSIST", "TTL k", "GETEX k persist", "GETEX k ex 10", cmd("TTL k").within(1),
+			"GETEX k EXAT 1", "EXISTS k", "GET k", "SET k v", "GETEX k PXAT 1", "EXISTS k", "SET n 42", "GETEX n EX 100"),
+		tc("getex errors",
+			"SET k v", "GETEX k EX 0", "GETEX k EX -1", "GETEX k PX 0", "GETEX k EXAT 0", "GETEX k PXAT -5",
+			"GETEX k EX abc", "GETEX k EX 1.5", "GETEX k EX 10 PX 100", "GETEX k EX 10 PERSIST",
+			"GETEX k PERSIST EX 10", "GETEX k PERSIST PERSIST", "GETEX k EX", "GETEX k FOO", "GETEX k EX 10 EX 10",
+			"GETEX k EX 9223372036854775807", "GETEX k PX 9223372036854775807", "GETEX k EXAT 9223372036854775807",
+			"GETEX k KEEPTTL", "GETEX k NX", "GETEX nokey EX 0", "GETEX nokey FOO", "TTL k", "GET k"),
+		tc("mget mset",
+			"MGET a b c", "MSET a 1 b 2", "MGET a b c", "MGET a a a", "MSET a 3 a 4", "GET a",
+			"SET t v EX 100", "MSET t v2", "TTL t", `MSET "" x`, `MGET ""`, "mset c 3 d 4", "MGET a b c d"),
+		tc("msetnx",
+			"MSETNX a 1 b 2", "MGET a b", "MSETNX b 3 c 4", "EXISTS c", "GET b", "MSETNX c 1 c 2", "GET c",
+			"MSETNX c 5", "MSETNX d 1 d 2 a 9", "EXISTS d"),
+		tc("incr decr",
+			"INCR n", "INCR n", "DECR n", "DECR n", "DECR n", "GET n", "INCRBY n 10", "INCRBY n -20", "DECRBY n 5",
+			"DECRBY n -5", "INCRBY n 0", "GET n", "OBJECT ENCODING n", "INCRBY m 9223372036854775807",
+			"INCR m", "DECRBY d 9223372036854775807", "DECR d", "DECR d", "INCRBY d -1", "DECRBY x -9223372036854775808",
+			"DECRBY x 1", "INCRBY y -9223372036854775808", "DECRBY y 9223372036854775807", "DECR y"),
+		tc("incr overflow and parse errors",
+			"SET n 9223372036854775807", "INCR n", "INCRBY n 1", "GET n", "SET n -9223372036854775808", "DECR n",
+			"DECRBY n 1", "INCRBY n -1", "SET n 10", "INCRBY n 9223372036854775807", "GET n",
+			"INCRBY n abc", "INCRBY n 1.5", `INCRBY n ""`, "INCRBY n 9223372036854775808", "INCRBY n 0x10",
+			"INCRBY n +1", "INCRBY n 01", "INCRBY n -0", "INCRBY n ' 1'", "DECRBY n abc", "GET n"),
+		tc("incr on non-integer strings",
+			"SET s abc", "INCR s", `SET s ""`, "INCR s", "SET s ' 1'", "INCR s", "SET s '1 '", "INCR s",
+			"SET s 01", "INCR s", "SET s -0", "INCR s", "SET s +1", "INCR s", "SET s 0x10", "INCR s",
+			"SET s 1e3", "INCR s", "SET s 1.0", "INCR s", "SET s 99999999999999999999", "INCR s",
+			"SET s -9223372036854775809", "DECR s", `SET s "1\x00"`, "INCR s", "GET s",
+			"SET s 0", "INCR s", "SET s -1", "INCR s", "INCR s"),
+		tc("incr keeps ttl and encoding",
+			"SET n 1 EX 100", "INCR n", cmd("TTL n").within(1), "SET r 1", "APPEND r 2", "OBJECT ENCODING r", "INCR r",
+			"OBJECT ENCODING r", "GET r", "SET big 10000", "INCR big", "OBJECT ENCODING big", "INCRBY big -20000",
+			"OBJECT ENCODING big"),
+		tc("incrbyfloat precision",
+			"SET f 0.1", "INCRBYFLOAT f 0.2", "SET f 0.2", "INCRBYFLOAT f 0.1", "SET f 10.5", "INCRBYFLOAT f 0.1",
+			"INCRBYFLOAT f -0.1", "INCRBYFLOAT f -10.5", "INCRBYFLOAT nokey 1.5", "INCRBYFLOAT nokey2 0",
+			"INCRBYFLOAT nokey3 -0.0", "SET f 3", "INCRBYFLOAT f -3", "INCRBYFLOAT f 1.0", "INCRBYFLOAT f 1e2",
+			"INCRBYFLOAT f 1.5E1", "INCRBYFLOAT f .5", "INCRBYFLOAT f 5.", "INCRBYFLOAT f -1e-5", "GET f",
+			"SET f 1", "INCRBYFLOAT f 1e-20", "SET f 0", "INCRBYFLOAT f 1e-20", "INCRBYFLOAT f 1e17",
+			"INCRBYFLOAT f 0.3333333333333333", "SET f 1.5e2", "INCRBYFLOAT f 0", "SET f 5.0e3", "INCRBYFLOAT f 0",
+			"SET f 17", "INCRBYFLOAT f 0x10", "SET f 7", "INCRBYFLOAT f 0.1", "OBJECT ENCODING f", "TYPE f"),
+		tc("incrbyfloat huge and invalid",
+			"SET f 1e308", "INCRBYFLOAT f 1e308", "SET f 1e308", "INCRBYFLOAT f 9e308", "SET f 1", "INCRBYFLOAT f 1e400",
+			"SET f 1", "INCRBYFLOAT f inf", "INCRBYFLOAT f -inf", "INCRBYFLOAT f +inf", "INCRBYFLOAT f Infinity",
+			"INCRBYFLOAT f nan", "INCRBYFLOAT f NaN", "INCRBYFLOAT f 1e4933", "INCRBYFLOAT f 1e-4951",
+			"INCRBYFLOAT f abc", `INCRBYFLOAT f ""`, "INCRBYFLOAT f ' 1'", "INCRBYFLOAT f '1 '", "INCRBYFLOAT f 1,5",
+			"GET f", "SET f abc", "INCRBYFLOAT f 1", "SET f inf", "INCRBYFLOAT f 1", "SET f ' 1'", "INCRBYFLOAT f 1",
+			"SET f 1e309", "INCRBYFLOAT f 0", "SET t 1 EX 100", "INCRBYFLOAT t 1.5", cmd("TTL t").within(1)),
+		tc("append",
+			"APPEND k abc", "APPEND k def", "GET k", `APPEND k ""`, "STRLEN k", `APPEND e ""`, "EXISTS e", "GET e",
+			"SET n 123", "OBJECT ENCODING n", "APPEND n 456", "GET n", "OBJECT ENCODING n", "SET t v EX 100",
+			"APPEND t x", cmd("TTL t").within(1), `APPEND b "\x00\xff"`, "GET b", "STRLEN b"),
+		tc("strlen", "STRLEN nokey", "SET k hello", "STRLEN k", "SET n 12345", "STRLEN n", "SET n -1", "STRLEN n",
+			`SET e ""`, "STRLEN e", `SET u "\xe3\x81\x82"`, "STRLEN u"),
+		tc("getrange substr",
+			"SET k 'Hello World'", "GETRANGE k 0 4", "GETRANGE k -5 -1", "GETRANGE k 0 -1", "GETRANGE k 5 3",
+			"GETRANGE k -100 100", "GETRANGE k 100 200", "GETRANGE k 0 0", "GETRANGE k -1 -1", "GETRANGE k 0 -100",
+			"GETRANGE k -100 -50", "GETRANGE k 10 10", "GETRANGE k 11 11", "GETRANGE k 3 -3",
+			"GETRANGE k 9223372036854775807 -9223372036854775808", "GETRANGE k -9223372036854775808 9223372036854775807",
+			"GETRANGE k abc 1", "GETRANGE k 0 abc", "GETRANGE k 1.5 2", "GETRANGE k 9223372036854775808 1",
+			"GETRANGE nokey 0 -1", "GETRANGE nokey 0 abc", "SET n 12345", "GETRANGE n 1 3", "GETRANGE n -2 -1",
+			`SET e ""`, "GETRANGE e 0 -1", "GETRANGE e -1 0", "SUBSTR k 0 4", "SUBSTR k -5 -1", "SUBSTR nokey 0 1",
+			"SUBSTR k a b"),
+		tc("setrange",
+			"SETRANGE k 5 x", "GET k", "STRLEN k", "SETRANGE k 0 abc", "GET k", "SETRANGE k 2 ''", "GET k",
+			"SETRANGE k 10 yz", "GET k", "SETRANGE nokey 0 ''", "EXISTS nokey", "SETRANGE nokey 100 ''", "EXISTS nokey",
+			"SETRANGE k -1 x", "SETRANGE k abc x", "SETRANGE k 1.5 x", "SETRANGE k 536870912 x",
+			"SETRANGE k 536870911 xx", "SETRANGE k 4294967296 x", "SETRANGE k 9223372036854775807 x",
+			"SETRANGE nokey2 536870912 x", "SETRANGE nokey2 536870912 ''", "SETRANGE k 536870912 ''", "EXISTS nokey2",
+			"SET n 123", "SETRANGE n 1 x", "GET n", "OBJECT ENCODING n", "SET t v EX 100", "SETRANGE t 3 w",
+			cmd("TTL t").within(1), "GET t"),
+		tc("setrange padding 1MB",
+			"SETRANGE big 1048576 x", "STRLEN big", "GETRANGE big 1048570 -1", "GETRANGE big 0 3"),
+		tc("lcs",
+			"SET a ohmytext", "SET b mynewtext", "LCS a b", "LCS a b LEN", "LCS a b IDX", "LCS a b IDX MINMATCHLEN 4",
+			"LCS a b IDX MINMATCHLEN 4 WITHMATCHLEN", "LCS a b IDX WITHMATCHLEN", "LCS a b idx withmatchlen minmatchlen 2",
+			"LCS a b LEN MINMATCHLEN 3", "LCS a b IDX MINMATCHLEN 0", "LCS a b IDX MINMATCHLEN -1", "LCS a b WITHMATCHLEN",
+			"LCS b a IDX", "LCS a a", "LCS a a IDX", "LCS a nokey", "LCS nokey a LEN", "LCS nokey nokey2 IDX"),
+		tc("lcs errors",
+			"SET a abc", "SET b abd", "LCS a b LEN IDX", "LCS a b IDX LEN", "LCS a b FOO", "LCS a b MINMATCHLEN",
+			"LCS a b MINMATCHLEN abc", "LCS a b IDX MINMATCHLEN 1.5", "LCS a b IDX MINMATCHLEN 9223372036854775808"),
+		tc("lcs binary and long",
+			`SET a "\x00\x01\x02abc\xff"`, `SET b "\x01abc\xff\x00"`, "LCS a b", "LCS a b IDX WITHMATCHLEN",
+			cmdArgs("SET", "la", strings.Repeat("abcde", 60)), cmdArgs("SET", "lb", strings.Repeat("aXcYe", 60)),
+			"LCS la lb LEN", "LCS la lb", "LCS la lb IDX MINMATCHLEN 2 WITHMATCHLEN",
+			"SET n1 12345", "SET n2 2345", "LCS n1 n2 IDX"),
+	}
+}
+
+// wrongTypeStringCases use a list (LPUSH) as the non-string key.
+func wrongTypeStringCases() []dcase {
+	cases := []dcase{
+		tc("wrongtype string commands",
+			"LPUSH l a", "GET l", "SET l v GET", "GETSET l v", "GETDEL l", "GETEX l", "GETEX l EX 10", "MGET l a",
+			"INCR l", "DECR l", "INCRBY l 1", "DECRBY l 1", "INCRBYFLOAT l 1", "APPEND l x", "STRLEN l",
+			"GETRANGE l 0 1", "SUBSTR l 0 1", "SETRANGE l 0 x", "SETRANGE l 0 ''", "SET s x", "LCS l s", "LCS s l LEN",
+			"SETNX l v", "MSETNX l v s2 v", "EXISTS s2", "TYPE l", "OBJECT ENCODING l", "SET l v NX", "SET l v XX GET",
+			"TYPE l", "SET l v", "TYPE l", "GET l"),
+		tc("wrongtype argument errors win or lose",
+			"LPUSH l a", "INCRBY l abc", "INCRBYFLOAT l abc", "GETRANGE l a b", "SETRANGE l -1 x", "SET l v EX 0 GET",
+			"SET l v GET EX abc", "GETEX l EX 0", "GETEX l FOO", "LCS l nokey LEN IDX"),
+	}
+	for i := range cases {
+		cases[i] = cases[i].need("lpush")
+	}
+	return cases
+}
+
+func TestDiffString(t *testing.T) {
+	t.Parallel()
+	diff(t, bothProtocols(append(stringCases(), wrongTypeStringCases()...)))
+}
