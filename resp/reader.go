@@ -29,6 +29,10 @@ type Reader struct {
 
 	// MaxBulkLen is proto-max-bulk-len.
 	MaxBulkLen int64
+	// Unauthenticated limits requests before AUTH as Redis does (at most
+	// 10 arguments of at most 16 KiB), so an unauthenticated peer cannot
+	// make the server buffer large requests.
+	Unauthenticated bool
 	// BeforeBlock is called before the reader blocks on the network; the
 	// connection flushes its replies there, so a pipeline gets one write.
 	BeforeBlock func() error
@@ -67,8 +71,17 @@ func (r *Reader) Next() ([][]byte, error) {
 	}
 }
 
+// ReadMore reads whatever bytes arrive into the buffer without parsing
+// them, for a connection that waits on something else (a blocked client
+// watching for a disconnect). It must not run concurrently with Next.
+func (r *Reader) ReadMore() error {
+	return r.read(false)
+}
+
 // fill reads more bytes, compacting or growing the buffer first.
-func (r *Reader) fill() error {
+func (r *Reader) fill() error { return r.read(true) }
+
+func (r *Reader) read(flushFirst bool) error {
 	if r.r == r.w {
 		r.r, r.w = 0, 0
 		if len(r.buf) > 64*1024 {
@@ -84,7 +97,7 @@ func (r *Reader) fill() error {
 		copy(nb, r.buf[:r.w])
 		r.buf = nb
 	}
-	if r.BeforeBlock != nil {
+	if flushFirst && r.BeforeBlock != nil {
 		if err := r.BeforeBlock(); err != nil {
 			return err
 		}
@@ -121,6 +134,9 @@ func (r *Reader) parseMultibulk(b []byte) ([][]byte, int, error) {
 	if !ok || count > maxMultibulkCount {
 		return nil, 0, &ProtocolError{"invalid multibulk length"}
 	}
+	if r.Unauthenticated && count > 10 {
+		return nil, 0, &ProtocolError{"unauthenticated multibulk length"}
+	}
 	pos := nl + 2
 	if count <= 0 {
 		return r.args[:0], pos, nil
@@ -143,6 +159,9 @@ func (r *Reader) parseMultibulk(b []byte) ([][]byte, int, error) {
 		size, ok := parseInt(b[pos+1 : nl])
 		if !ok || size < 0 || size > r.MaxBulkLen {
 			return nil, 0, &ProtocolError{"invalid bulk length"}
+		}
+		if r.Unauthenticated && size > 16384 {
+			return nil, 0, &ProtocolError{"unauthenticated bulk length"}
 		}
 		start := nl + 2
 		end := start + int(size)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"math"
 	"math/big"
 	"strconv"
@@ -96,10 +97,21 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 		return f, true
 	}
 	f, _, err := new(big.Float).SetPrec(longDoublePrec).Parse(s, 0)
-	if err != nil {
+	if err != nil || !inLongDoubleRange(f) {
 		return nil, false
 	}
 	return f, true
+}
+
+// inLongDoubleRange reports whether strtold would parse f without ERANGE
+// to infinity or zero: Redis rejects those inputs as not a valid float.
+func inLongDoubleRange(f *big.Float) bool {
+	if f.Sign() == 0 || f.IsInf() {
+		return true
+	}
+	exp := f.MantExp(nil) // f = mant * 2^exp with 0.5 <= |mant| < 1
+	// x87 extended: largest finite < 2^16384, smallest denormal 2^-16445.
+	return exp <= 16384 && exp > -16445
 }
 
 func isInfString(s string) bool {
@@ -127,6 +139,16 @@ func longDoubleOverflows(f *big.Float) bool {
 	return f.IsInf() || f.MantExp(nil) > 16384
 }
 
+// cString is what C code sees of an argument: the bytes before any NUL.
+// Redis formats error arguments with %s and compares keywords with
+// strcasecmp, both of which stop there.
+func cString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
 // bytesToString returns b's bytes as a string without copying. The caller
 // gives up b: it must never be modified afterwards. Used for large values
 // built in a fresh buffer (SETRANGE) so they are not copied twice.
@@ -140,8 +162,11 @@ func bytesToString(b []byte) string {
 // formatInt is strconv.FormatInt in base 10.
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
 
-// eqFold compares an argument with a lower-case option name.
+// eqFold compares an option argument with a lower-case keyword as Redis's
+// strcasecmp does: without case, and only up to a NUL byte ("nx\x00junk"
+// is NX).
 func eqFold(arg []byte, lower string) bool {
+	arg = cString(arg)
 	if len(arg) != len(lower) {
 		return false
 	}

@@ -44,6 +44,10 @@ type Client struct {
 	lastCmd         atomic.Pointer[Command]
 
 	lastInteraction atomic.Int64 // unix seconds
+	waiter          atomic.Pointer[waiter] // set while blocked
+	// noBlock is set while running inside EXEC or a script, where a
+	// blocking command answers at once as its non-blocking form.
+	noBlock bool
 	closed          atomic.Bool
 	blocked         atomic.Bool
 	closeAfterReply bool
@@ -72,7 +76,7 @@ func newClient(s *Server, nc net.Conn) *Client {
 	}
 	c.keyBuf = make([][]byte, 0, 16)
 	c.db = s.store.DB(0)
-	c.authed = s.requirePass.Load() == nil
+	c.setAuthed(s.requirePass.Load() == nil)
 	c.lastInteraction.Store(c.createdAt.Unix())
 	c.rd.BeforeBlock = c.flush
 	c.rd.MaxBulkLen = s.cfg.Int("proto-max-bulk-len")
@@ -115,7 +119,19 @@ func (c *Client) kill() {
 	if c.closed.Swap(true) {
 		return
 	}
+	// A killed client must not be served after this returns: take it out
+	// of the blocking queues before closing.
+	if w := c.waiter.Load(); w != nil {
+		c.srv.blocking.cancel(w, resultGone)
+	}
 	_ = c.conn.Close()
+}
+
+// setAuthed records whether the client is authenticated; until it is, its
+// requests are size-limited.
+func (c *Client) setAuthed(ok bool) {
+	c.authed = ok
+	c.rd.Unauthenticated = !ok
 }
 
 func (c *Client) isBlockedOrSubscribed() bool { return c.blocked.Load() }

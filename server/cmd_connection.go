@@ -25,6 +25,8 @@ func init() {
 		{"client|info", cmdClientInfo, lockNone},
 		{"client|list", cmdClientList, lockNone},
 		{"client|setinfo", cmdClientSetInfo, lockNone},
+		{"client|kill", cmdClientKill, lockNone},
+		{"client|unblock", cmdClientUnblock, lockNone},
 		{"client|help", cmdClientHelp, lockNone},
 	})
 }
@@ -66,7 +68,7 @@ func cmdReset(c *Client, args [][]byte) {
 	c.w.SetProto(2)
 	c.setName("")
 	c.replyMode = replyOn
-	c.authed = c.srv.requirePass.Load() == nil
+	c.setAuthed(c.srv.requirePass.Load() == nil)
 	c.w.Status("RESET")
 }
 
@@ -99,7 +101,8 @@ func cmdAuth(c *Client, args [][]byte) {
 		c.w.Error(errWrongPass)
 		return
 	}
-	c.authed, c.user = true, string(user)
+	c.setAuthed(true)
+	c.user = string(user)
 	c.w.OK()
 }
 
@@ -127,7 +130,8 @@ func cmdHello(c *Client, args [][]byte) {
 				c.w.Error(errWrongPass)
 				return
 			}
-			c.authed, c.user = true, string(args[i+1])
+			c.setAuthed(true)
+			c.user = string(args[i+1])
 			i += 2
 		case opt == "setname" && more >= 1:
 			name, setName = args[i+1], true
@@ -142,7 +146,7 @@ func cmdHello(c *Client, args [][]byte) {
 		}
 	}
 	if !c.authed {
-		c.w.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.w.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if setName {
@@ -319,4 +323,142 @@ func cmdClientHelp(c *Client, args [][]byte) {
 	for _, l := range lines {
 		c.w.Status(l)
 	}
+}
+
+func cmdClientUnblock(c *Client, args [][]byte) {
+	id, ok := parseInt(args[2])
+	if !ok {
+		c.w.Error(errNotInt)
+		return
+	}
+	withError := false
+	if len(args) == 4 {
+		switch {
+		case eqFold(args[3], "timeout"):
+		case eqFold(args[3], "error"):
+			withError = true
+		default:
+			c.w.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	} else if len(args) > 4 {
+		c.w.Error(errSyntax)
+		return
+	}
+	target := c.srv.clientByID(id)
+	if target != nil && target.unblock(withError) {
+		c.w.Int(1)
+		return
+	}
+	c.w.Int(0)
+}
+
+// killFilter is CLIENT KILL's new-style filter set.
+type killFilter struct {
+	id          int64
+	typ         string
+	user        string
+	addr, laddr string
+	skipMe      bool
+}
+
+func (f *killFilter) matches(self, cl *Client) bool {
+	switch {
+	case f.skipMe && cl == self,
+		f.id != 0 && cl.id != f.id,
+		f.typ != "" && f.typ != clientType(cl),
+		f.user != "" && cl.user != f.user,
+		f.addr != "" && cl.addr != f.addr,
+		f.laddr != "" && cl.laddr != f.laddr:
+		return false
+	}
+	return true
+}
+
+// clientType is the CLIENT LIST / KILL TYPE of a client.
+func clientType(cl *Client) string { return "normal" }
+
+func cmdClientKill(c *Client, args [][]byte) {
+	if len(args) == 3 {
+		// Old form: CLIENT KILL addr:port.
+		for _, cl := range c.srv.clientList() {
+			if cl.addr == string(args[2]) {
+				c.killClient(cl)
+				c.w.OK()
+				return
+			}
+		}
+		c.w.Error("ERR No such client")
+		return
+	}
+	f, errMsg := parseKillFilter(args[2:])
+	if errMsg != "" {
+		c.w.Error(errMsg)
+		return
+	}
+	killed := 0
+	for _, cl := range c.srv.clientList() {
+		if f.matches(c, cl) {
+			c.killClient(cl)
+			killed++
+		}
+	}
+	c.w.Int(int64(killed))
+}
+
+// killClient closes cl; a client killing itself gets its reply first.
+func (c *Client) killClient(cl *Client) {
+	if cl == c {
+		c.closeAfterReply = true
+		return
+	}
+	cl.kill()
+}
+
+func parseKillFilter(args [][]byte) (killFilter, string) {
+	f := killFilter{skipMe: true}
+	if len(args)%2 != 0 {
+		return f, errSyntax
+	}
+	for i := 0; i < len(args); i += 2 {
+		val := string(args[i+1])
+		switch {
+		case eqFold(args[i], "id"):
+			id, ok := parseInt(args[i+1])
+			if !ok || id <= 0 {
+				return f, "ERR client-id should be greater than 0"
+			}
+			f.id = id
+		case eqFold(args[i], "type"):
+			t := strings.ToLower(val)
+			if t == "slave" {
+				t = "replica"
+			}
+			if t != "normal" && t != "master" && t != "replica" && t != "pubsub" {
+				return f, fmt.Sprintf("ERR Unknown client type '%s'", val)
+			}
+			f.typ = t
+		case eqFold(args[i], "user"):
+			if val != "default" {
+				return f, fmt.Sprintf("ERR No such user '%s'", val)
+			}
+			f.user = val
+		case eqFold(args[i], "addr"):
+			f.addr = val
+		case eqFold(args[i], "laddr"):
+			f.laddr = val
+		case eqFold(args[i], "skipme"):
+			switch {
+			case eqFold(args[i+1], "yes"):
+				f.skipMe = true
+			case eqFold(args[i+1], "no"):
+				f.skipMe = false
+			default:
+				return f, errSyntax
+			}
+		default:
+			return f, errSyntax
+		}
+	}
+	return f, ""
 }

@@ -177,7 +177,7 @@ func parseScanOptions(args [][]byte) (scanOptions, string) {
 		}
 		opt, val := args[i], args[i+1]
 		switch {
-		case keywordIs(opt, "count"):
+		case eqFold(opt, "count"):
 			n, ok := parseInt(val)
 			if !ok {
 				return opts, errNotInt
@@ -186,10 +186,10 @@ func parseScanOptions(args [][]byte) (scanOptions, string) {
 				return opts, errSyntax
 			}
 			opts.count = n
-		case keywordIs(opt, "match"):
+		case eqFold(opt, "match"):
 			opts.pattern = string(val)
 			opts.usePattern = opts.pattern != "*"
-		case keywordIs(opt, "type"):
+		case eqFold(opt, "type"):
 			opts.useType, opts.typeName = true, val
 		default:
 			return opts, errSyntax
@@ -264,7 +264,7 @@ func cmdScan(c *Client, args [][]byte) {
 		if opts.usePattern && !types.GlobMatch(opts.pattern, e.Key, false) {
 			continue
 		}
-		if opts.useType && !keywordIs(opts.typeName, typeName(e)) {
+		if opts.useType && !eqFold(opts.typeName, typeName(e)) {
 			continue
 		}
 		keys = append(keys, e.Key)
@@ -332,9 +332,9 @@ func cmdCopy(c *Client, args [][]byte) {
 	replace := false
 	for i := 3; i < len(args); i++ {
 		switch {
-		case keywordIs(args[i], "replace"):
+		case eqFold(args[i], "replace"):
 			replace = true
-		case keywordIs(args[i], "db") && i+1 < len(args):
+		case eqFold(args[i], "db") && i+1 < len(args):
 			db, errMsg := dbByIndex(c, args[i+1])
 			if errMsg != "" {
 				c.w.Error(errMsg)
@@ -424,7 +424,7 @@ func flushModeOK(args [][]byte) bool {
 	case 1:
 		return true
 	case 2:
-		return keywordIs(args[1], "async") || keywordIs(args[1], "sync")
+		return eqFold(args[1], "async") || eqFold(args[1], "sync")
 	}
 	return false
 }
@@ -465,13 +465,13 @@ func parseExpireCond(opts [][]byte) (expireCond, string) {
 	var cond expireCond
 	for _, o := range opts {
 		switch {
-		case keywordIs(o, "nx"):
+		case eqFold(o, "nx"):
 			cond |= expireCondNX
-		case keywordIs(o, "xx"):
+		case eqFold(o, "xx"):
 			cond |= expireCondXX
-		case keywordIs(o, "gt"):
+		case eqFold(o, "gt"):
 			cond |= expireCondGT
-		case keywordIs(o, "lt"):
+		case eqFold(o, "lt"):
 			cond |= expireCondLT
 		default:
 			return 0, "ERR Unsupported option " + string(cString(o))
@@ -502,17 +502,6 @@ func (cond expireCond) allows(current, when int64) bool {
 	return true
 }
 
-// cString is what C code sees of an argument: the bytes before any NUL.
-func cString(b []byte) []byte {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		return b[:i]
-	}
-	return b
-}
-
-// keywordIs matches an option keyword as Redis's strcasecmp does: without
-// case, and only up to a NUL byte ("nx\x00junk" is NX).
-func keywordIs(arg []byte, lower string) bool { return eqFold(cString(arg), lower) }
 
 // expireDeadline turns an EXPIRE argument into a unix-ms deadline: n is in
 // seconds or milliseconds and relative to base (0 for the ...AT forms). ok
@@ -638,6 +627,13 @@ func cmdObjectFreq(c *Client, args [][]byte) {
 	}
 	if !isLFUPolicy(c.srv.cfg.String("maxmemory-policy")) {
 		c.w.Error(errFreqNotLFU)
+		return
+	}
+	if refCount(c, e) == sharedRefCount {
+		// A shared integer object carries the access bits it was created
+		// with at startup, under the default LRU policy; read as LFU data
+		// they decay to 0, which is what Redis answers.
+		c.w.Int(0)
 		return
 	}
 	c.w.Int(store.LFUDecay(e.AccessClock(), c.now, c.srv.cfg.Int("lfu-decay-time")))

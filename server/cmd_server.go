@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kioku-db/kioku/server/cmdspec"
 	"github.com/kioku-db/kioku/types"
 )
 
@@ -130,11 +131,11 @@ func cmdCommandGetKeys(c *Client, args [][]byte) {
 	}
 	pos, err := cmd.Spec.KeyPositions(call)
 	if err != nil {
-		c.w.Error("ERR Invalid arguments specified for command")
+		c.w.Error(err.Error())
 		return
 	}
 	if len(pos) == 0 {
-		c.w.Error("ERR The command has no key arguments")
+		c.w.Error(cmdspec.ErrNoKeyArgs.Error())
 		return
 	}
 	c.w.Array(len(pos))
@@ -311,7 +312,9 @@ func cmdDebug(c *Client, args [][]byte) {
 			"    Stop the server for <seconds>. Decimals allowed.",
 		)
 	default:
-		c.w.Error(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try DEBUG HELP.", args[1]))
+		// DEBUG's subcommands are not in the command table; it answers
+		// like Redis's addReplySubcommandSyntaxError.
+		c.w.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try DEBUG HELP.", cString(args[1])))
 	}
 }
 

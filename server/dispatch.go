@@ -46,7 +46,7 @@ func resolveCommand(args [][]byte) (*Command, string) {
 		sub := cmd.subcommand(args[1])
 		if sub == nil {
 			return nil, fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.",
-				args[1], upper(cmd.Name))
+				cString(args[1]), upper(cmd.Name))
 		}
 		cmd = sub
 	}
@@ -70,6 +70,7 @@ func unknownCommandError(args [][]byte) string {
 			break
 		}
 		room := 128 - len(b)
+		a = cString(a)
 		b = append(b, '\'')
 		if len(a) > room {
 			a = a[:room]
@@ -77,7 +78,7 @@ func unknownCommandError(args [][]byte) string {
 		b = append(b, a...)
 		b = append(b, '\'', ' ')
 	}
-	return fmt.Sprintf("ERR unknown command '%.128s', with args beginning with: %s", args[0], b)
+	return fmt.Sprintf("ERR unknown command '%.128s', with args beginning with: %s", cString(args[0]), b)
 }
 
 func (s *Server) reject(c *Client, cmd *Command, msg string) {
@@ -104,6 +105,9 @@ func (s *Server) call(c *Client, cmd *Command, args [][]byte) {
 	s.runHandler(c, cmd, args)
 	if c.locks.Held() {
 		c.locks.Release()
+	}
+	if s.blocking.pending.Load() {
+		s.serveReadyKeys()
 	}
 	st := &s.cmdStats[cmd.idx]
 	st.calls.Add(1)

@@ -62,6 +62,7 @@ type Server struct {
 	nextClientID atomic.Int64
 	startTime    time.Time
 	stats        serverStats
+	blocking     blockRegistry
 	cmdStats     []commandStats // by Command.idx
 	requirePass  atomic.Pointer[string]
 	debugEnabled atomic.Bool
@@ -98,6 +99,7 @@ func New(cfg Config) (*Server, error) {
 		cmdStats: make([]commandStats, table.count),
 	}
 	s.store = store.New(int(reg.Int("databases")), clock)
+	s.store.Hooks.Modified = s.keyModified
 	s.addr = cfg.Addr
 	if s.addr == "" {
 		s.addr = net.JoinHostPort(firstBind(reg.String("bind")), strconv.FormatInt(reg.Int("port"), 10))
