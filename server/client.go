@@ -43,11 +43,11 @@ type Client struct {
 	libName, libVer string
 	lastCmd         atomic.Pointer[Command]
 
-	lastInteraction atomic.Int64 // unix seconds
+	lastInteraction atomic.Int64           // unix seconds
 	waiter          atomic.Pointer[waiter] // set while blocked
 	// noBlock is set while running inside EXEC or a script, where a
 	// blocking command answers at once as its non-blocking form.
-	noBlock bool
+	noBlock         bool
 	closed          atomic.Bool
 	blocked         atomic.Bool
 	closeAfterReply bool

@@ -502,7 +502,6 @@ func (cond expireCond) allows(current, when int64) bool {
 	return true
 }
 
-
 // expireDeadline turns an EXPIRE argument into a unix-ms deadline: n is in
 // seconds or milliseconds and relative to base (0 for the ...AT forms). ok
 // is false when the conversion would overflow 64 bits; negative results
