@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"errors"
 	"io"
 )
@@ -252,11 +253,22 @@ func parseInt(b []byte) (int64, bool) {
 	return n, true
 }
 
-// SplitArgs splits an inline command line like Redis's sdssplitargs:
-// whitespace separates arguments, "double quotes" understand \n \r \t \b \a
-// \\ \" and \xHH escapes, 'single quotes' only \'. ok is false for
-// unbalanced quotes or a closing quote not followed by a space.
+// SplitArgs splits a line into arguments exactly like Redis's
+// sdssplitargs, which parses both inline commands and config files: blanks
+// separate arguments; "double quotes" understand \n \r \t \b \a, \xHH
+// and \<any> escapes; 'single quotes' only \'; a closing quote must be
+// followed by a blank or the end. ok is false for unbalanced quotes. Like
+// the C code it stops at a NUL byte.
 func SplitArgs(line []byte, dst [][]byte) (args [][]byte, ok bool) {
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
+	at := func(i int) byte { // C string access: NUL past the end
+		if i < len(line) {
+			return line[i]
+		}
+		return 0
+	}
 	p := 0
 	for {
 		for p < len(line) && isSpace(line[p]) {
@@ -265,57 +277,51 @@ func SplitArgs(line []byte, dst [][]byte) (args [][]byte, ok bool) {
 		if p >= len(line) {
 			return dst, true
 		}
-		var cur []byte
+		cur := []byte{}
 		inq, insq, done := false, false, false
 		for !done {
-			if inq {
-				if p >= len(line) {
-					return nil, false
-				}
-				c := line[p]
+			c := at(p)
+			switch {
+			case inq:
 				switch {
-				case c == '\\' && p+3 < len(line) && line[p+1] == 'x' && isHex(line[p+2]) && isHex(line[p+3]):
-					cur = append(cur, hexVal(line[p+2])<<4|hexVal(line[p+3]))
+				case c == '\\' && at(p+1) == 'x' && isHex(at(p+2)) && isHex(at(p+3)):
+					cur = append(cur, hexVal(at(p+2))<<4|hexVal(at(p+3)))
 					p += 3
-				case c == '\\' && p+1 < len(line):
+				case c == '\\' && at(p+1) != 0:
 					p++
-					cur = append(cur, unescape(line[p]))
+					cur = append(cur, unescape(at(p)))
 				case c == '"':
-					if p+1 < len(line) && !isSpace(line[p+1]) {
+					if n := at(p + 1); n != 0 && !isSpace(n) {
 						return nil, false
 					}
 					done = true
+				case c == 0:
+					return nil, false
 				default:
 					cur = append(cur, c)
 				}
-			} else if insq {
-				if p >= len(line) {
-					return nil, false
-				}
-				c := line[p]
+			case insq:
 				switch {
-				case c == '\\' && p+1 < len(line) && line[p+1] == '\'':
+				case c == '\\' && at(p+1) == '\'':
 					p++
 					cur = append(cur, '\'')
 				case c == '\'':
-					if p+1 < len(line) && !isSpace(line[p+1]) {
+					if n := at(p + 1); n != 0 && !isSpace(n) {
 						return nil, false
 					}
 					done = true
+				case c == 0:
+					return nil, false
 				default:
 					cur = append(cur, c)
 				}
-			} else {
-				if p >= len(line) {
-					break
-				}
-				c := line[p]
-				switch {
-				case isSpace(c):
+			default:
+				switch c {
+				case ' ', '\n', '\r', '\t', 0:
 					done = true
-				case c == '"':
+				case '"':
 					inq = true
-				case c == '\'':
+				case '\'':
 					insq = true
 				default:
 					cur = append(cur, c)
@@ -324,9 +330,6 @@ func SplitArgs(line []byte, dst [][]byte) (args [][]byte, ok bool) {
 			if p < len(line) {
 				p++
 			}
-		}
-		if cur == nil {
-			cur = []byte{}
 		}
 		dst = append(dst, cur)
 	}

@@ -173,6 +173,13 @@ func cmdSet(c *Client, args [][]byte) {
 			return
 		}
 	}
+	if !o.get && !o.nx && !o.xx {
+		// Plain SET: no need to look the old value up; SetString replaces
+		// whatever is there in one table probe.
+		c.db.SetString(args[1], string(args[2]), at, o.keepTTL)
+		c.w.OK()
+		return
+	}
 	var old *store.Entry
 	if o.get {
 		if old, ok = readString(c, args[1]); !ok {
