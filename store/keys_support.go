@@ -2,22 +2,6 @@ package store
 
 // Helpers for the keys family (server/cmd_keys.go).
 
-// LookupReadNoTouch is LookupRead for commands that inspect a key without
-// counting as an access to it (TYPE, TTL, EXISTS, OBJECT: Redis's
-// LOOKUP_NOTOUCH). It expires the key when due and counts a keyspace hit or
-// miss, but never updates the access clock, so OBJECT IDLETIME does not
-// reset itself.
-func (db *DB) LookupReadNoTouch(key []byte, now int64) *Entry {
-	sh, h := db.shardFor(string(key))
-	e := db.lookupIn(sh, key, h, now)
-	if e == nil {
-		sh.misses.Add(1)
-	} else {
-		sh.hits.Add(1)
-	}
-	return e
-}
-
 // MoveTo moves the live entry of key from db to dst (MOVE). It reports
 // false, changing nothing, when db lacks the key or dst already holds it.
 // The entry itself moves: value, TTL, string encoding and access clock

@@ -157,13 +157,29 @@ func (db *DB) lookupIn(sh *shard, key []byte, h uint64, now int64) *Entry {
 // LookupRead is Lookup for a command that reads the key: it counts a
 // keyspace hit or miss, as Redis's lookupKeyRead does.
 func (db *DB) LookupRead(key []byte, now int64) *Entry {
+	return db.lookupCounted(key, now, true)
+}
+
+// LookupReadNoTouch is LookupRead for commands that inspect a key without
+// counting as an access to it (TYPE, TTL, EXISTS, OBJECT: Redis's
+// LOOKUP_NOTOUCH): it expires the key when due and counts a keyspace hit
+// or miss, but leaves the access clock, so OBJECT IDLETIME does not reset
+// itself.
+func (db *DB) LookupReadNoTouch(key []byte, now int64) *Entry {
+	return db.lookupCounted(key, now, false)
+}
+
+func (db *DB) lookupCounted(key []byte, now int64, touch bool) *Entry {
 	sh, h := db.shardFor(string(key))
 	e := db.lookupIn(sh, key, h, now)
-	if e == nil {
+	switch {
+	case e == nil:
 		sh.misses.Add(1)
-	} else {
+	case touch:
 		sh.hits.Add(1)
 		db.touch(e, now)
+	default:
+		sh.hits.Add(1)
 	}
 	return e
 }
