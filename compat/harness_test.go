@@ -31,6 +31,7 @@ type step struct {
 	scanAll bool     // iterate SCAN from args[1] to the end and compare key sets
 	raw     []byte   // sent as is instead of args (inline commands, pipelines, protocol errors)
 	closes  bool     // the server must close the connection after the reply
+	other   bool     // sent on a second connection (another client: WATCH, blocking)
 }
 
 // cmd parses a redis-cli style command line (see splitArgs).
@@ -68,6 +69,9 @@ func rawStep(data string, frames int) step {
 // thenClosed expects the server to close the connection after its reply
 // (protocol errors, QUIT).
 func (s step) thenClosed() step { s.closes = true; return s }
+
+// byOther sends the step from a second client of each server.
+func (s step) byOther() step { s.other = true; return s }
 
 func (s step) with(m matcher) step { s.m = &m; return s }
 
@@ -330,7 +334,35 @@ func runDiff(t *testing.T, ref, sut *target, cases []dcase) {
 type session struct {
 	ref, sut *target
 	rc, sc   *respConn
-	lastRef  outcome // the reference's last reply, for COMPAT_TRACE
+	rc2, sc2 *respConn // second clients, dialed on first use
+	lastRef  outcome   // the reference's last reply, for COMPAT_TRACE
+}
+
+// conns returns the connections a step runs on.
+func (s *session) conns(st step) (ref, sut *respConn, err error) {
+	if !st.other {
+		return s.rc, s.sc, nil
+	}
+	if s.rc2 == nil {
+		if s.rc2, err = dialResp(s.ref.addr); err != nil {
+			return nil, nil, err
+		}
+		if s.sc2, err = dialResp(s.sut.addr); err != nil {
+			s.rc2.Close()
+			s.rc2 = nil
+			return nil, nil, err
+		}
+	}
+	return s.rc2, s.sc2, nil
+}
+
+// close closes every connection of the session.
+func (s *session) close() {
+	for _, c := range []*respConn{s.rc, s.sc, s.rc2, s.sc2} {
+		if c != nil {
+			c.Close()
+		}
+	}
 }
 
 func openSession(t testing.TB, ref, sut *target) *session {
@@ -344,8 +376,9 @@ func openSession(t testing.TB, ref, sut *target) *session {
 		rc.Close()
 		t.Fatalf("%s: %v", sut.name, err)
 	}
-	t.Cleanup(func() { rc.Close(); sc.Close() })
-	return &session{ref: ref, sut: sut, rc: rc, sc: sc}
+	sess := &session{ref: ref, sut: sut, rc: rc, sc: sc}
+	t.Cleanup(sess.close)
+	return sess
 }
 
 // setup runs lines on both servers without comparing replies, failing on
@@ -452,8 +485,12 @@ func truncate(s string, n int) string {
 // compare runs st on both servers and reports whether the replies match,
 // a readable explanation when they don't, and whether a connection broke.
 func (s *session) compare(st step) (ok bool, detail string, fatal bool) {
-	r := execStep(s.rc, st)
-	g := execStep(s.sc, st)
+	rc, sc, err := s.conns(st)
+	if err != nil {
+		return false, fmt.Sprintf("%s: second client: %v", quoteArgs(st.args), err), true
+	}
+	r := execStep(rc, st)
+	g := execStep(sc, st)
 	s.lastRef = r
 	if r.err != nil {
 		return false, fmt.Sprintf("%s\n\treference %s failed: %s", quoteArgs(st.args), s.ref.name, r), true

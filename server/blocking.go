@@ -77,9 +77,10 @@ type blockKey struct {
 	key string
 }
 
-// keyModified is the store's Modified hook: a write to a key some client
-// waits on marks the key ready.
+// keyModified is the store's Modified hook: a write to a key marks the
+// clients WATCHing it dirty, and marks it ready when some client waits on it.
 func (s *Server) keyModified(db *store.DB, key string) {
+	s.watches.touched(db, key)
 	b := &s.blocking
 	if b.count.Load() == 0 {
 		return

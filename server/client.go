@@ -47,7 +47,12 @@ type Client struct {
 	waiter          atomic.Pointer[waiter] // set while blocked
 	// noBlock is set while running inside EXEC or a script, where a
 	// blocking command answers at once as its non-blocking form.
-	noBlock         bool
+	noBlock bool
+	// tx is the MULTI state; watched the keys WATCHed, and watchDirty set
+	// by any write to one of them.
+	tx              txState
+	watched         []watchedKey
+	watchDirty      atomic.Bool
 	closed          atomic.Bool
 	blocked         atomic.Bool
 	closeAfterReply bool
@@ -85,6 +90,7 @@ func newClient(s *Server, nc net.Conn) *Client {
 
 func (c *Client) serve() {
 	defer c.conn.Close()
+	defer c.srv.watches.unwatchAll(c)
 	for {
 		args, err := c.rd.Next()
 		if err != nil {

@@ -64,6 +64,8 @@ func cmdQuit(c *Client, args [][]byte) {
 }
 
 func cmdReset(c *Client, args [][]byte) {
+	c.tx.reset()
+	c.srv.watches.unwatchAll(c)
 	c.db = c.srv.store.DB(0)
 	c.w.SetProto(2)
 	c.setName("")

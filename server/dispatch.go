@@ -21,18 +21,29 @@ type serverStats struct {
 }
 
 // execute runs one request from a client: resolve the command, check arity
-// and authentication, then call it under the locks it needs.
+// and authentication, queue it inside MULTI, or call it under the locks it
+// needs.
 func (s *Server) execute(c *Client, args [][]byte) {
 	cmd, errMsg := resolveCommand(args)
-	if cmd == nil {
-		s.reject(c, nil, errMsg)
+	switch {
+	case cmd == nil:
+	case !c.authed && !cmd.has(flagNoAuth):
+		errMsg = errNoAuth
+	case c.tx.active && cmd.has(flagNoMulti):
+		errMsg = errNotInMulti
+	case c.tx.active && !txControl(cmd):
+		c.tx.enqueue(cmd, args)
+		c.w.Status("QUEUED")
+		return
+	default:
+		s.call(c, cmd, args)
 		return
 	}
-	if !c.authed && !cmd.has(flagNoAuth) {
-		s.reject(c, cmd, errNoAuth)
-		return
+	// A rejected command inside MULTI makes the transaction abort at EXEC.
+	if c.tx.active {
+		c.tx.aborted = true
 	}
-	s.call(c, cmd, args)
+	s.reject(c, cmd, errMsg)
 }
 
 // resolveCommand looks up args[0] (and a container's subcommand) and checks
@@ -89,26 +100,37 @@ func (s *Server) reject(c *Client, cmd *Command, msg string) {
 	c.w.Error(msg)
 }
 
-// call runs cmd with the locks it needs and records its statistics. A panic
-// in a handler is answered as an error: bad input must never kill the
-// server.
+// call runs cmd with the locks it needs, then serves the clients blocked
+// on keys the command made ready.
 func (s *Server) call(c *Client, cmd *Command, args [][]byte) {
 	// One clock read serves the command's time, the client's idle time and
 	// the duration statistics.
 	start := time.Now()
 	c.now = s.clock.At(start).UnixMilli()
 	c.lastInteraction.Store(start.Unix())
-	c.cmd = cmd
-	c.lastCmd.Store(cmd)
-	mark := c.w.Len()
 	s.lockFor(c, cmd, args)
-	s.runHandler(c, cmd, args)
+	s.run(c, cmd, args, start)
 	if c.locks.Held() {
 		c.locks.Release()
 	}
 	if s.blocking.pending.Load() {
 		s.serveReadyKeys()
 	}
+}
+
+// callHeld runs a command of a transaction: the keyspace is already held,
+// and the transaction's time (c.now) stays the same for all its commands.
+func (s *Server) callHeld(c *Client, cmd *Command, args [][]byte) {
+	s.run(c, cmd, args, time.Now())
+}
+
+// run calls the handler and records the command's statistics. A panic in
+// a handler is answered as an error: bad input must never kill the server.
+func (s *Server) run(c *Client, cmd *Command, args [][]byte, start time.Time) {
+	c.cmd = cmd
+	c.lastCmd.Store(cmd)
+	mark := c.w.Len()
+	s.runHandler(c, cmd, args)
 	st := &s.cmdStats[cmd.idx]
 	st.calls.Add(1)
 	st.usec.Add(time.Since(start).Microseconds())

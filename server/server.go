@@ -63,6 +63,7 @@ type Server struct {
 	startTime    time.Time
 	stats        serverStats
 	blocking     blockRegistry
+	watches      watchRegistry
 	cmdStats     []commandStats // by Command.idx
 	requirePass  atomic.Pointer[string]
 	debugEnabled atomic.Bool

@@ -370,9 +370,15 @@ func (s *Store) Swap(a, b *DB) {
 		a.shards[i].dict, b.shards[i].dict = b.shards[i].dict, a.shards[i].dict
 		a.shards[i].ttl, b.shards[i].ttl = b.shards[i].ttl, a.shards[i].ttl
 	}
+	// Every key of either database changed in both: as Redis does, signal
+	// each under both database numbers (WATCH, blocked clients).
 	for _, db := range []*DB{a, b} {
 		for i := range db.shards {
-			db.shards[i].dict.each(func(e *Entry) bool { db.modified(e.Key); return true })
+			db.shards[i].dict.each(func(e *Entry) bool {
+				a.modified(e.Key)
+				b.modified(e.Key)
+				return true
+			})
 		}
 	}
 }
