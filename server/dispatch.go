@@ -16,8 +16,7 @@ type serverStats struct {
 	errorReplies  atomic.Int64
 	expiredBase   atomic.Int64 // expired_keys at the last CONFIG RESETSTAT
 	peak          atomic.Int64
-	sampleTime    atomic.Int64
-	sampleOps     atomic.Int64
+	opsRate       rateMeter
 }
 
 // execute runs one request from a client: resolve the command, check arity

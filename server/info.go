@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -183,7 +184,7 @@ func (s *Server) infoStats(b *strings.Builder) {
 	hits, misses := s.store.HitsMisses()
 	field(b, "total_connections_received", st.totalConns.Load())
 	field(b, "total_commands_processed", st.commands.Load())
-	field(b, "instantaneous_ops_per_sec", st.opsPerSec(st.commands.Load()))
+	field(b, "instantaneous_ops_per_sec", st.opsRate.perSecond())
 	field(b, "total_net_input_bytes", st.netInput.Load())
 	field(b, "total_net_output_bytes", st.netOutput.Load())
 	field(b, "rejected_connections", st.rejectedConns.Load())
@@ -279,14 +280,37 @@ func (st *serverStats) peakMemory(used int64) int64 {
 	}
 }
 
-// opsPerSec estimates instantaneous_ops_per_sec from the last sample.
-func (st *serverStats) opsPerSec(total int64) int64 {
-	now := time.Now().UnixMilli()
-	lastT, lastN := st.sampleTime.Swap(now), st.sampleOps.Swap(total)
-	if lastT == 0 || now <= lastT {
-		return 0
+// rateMeter is Redis's instantaneous metric: the average rate over the
+// last 16 samples, each taken by the cron (STATS_METRIC_SAMPLES).
+type rateMeter struct {
+	mu        sync.Mutex
+	samples   [16]int64 // per-second rates
+	idx       int
+	lastTime  time.Time
+	lastValue int64
+}
+
+// sample records the counter's value now.
+func (m *rateMeter) sample(value int64, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.lastTime.IsZero() {
+		if dt := now.Sub(m.lastTime); dt > 0 {
+			m.samples[m.idx] = (value - m.lastValue) * int64(time.Second) / int64(dt)
+			m.idx = (m.idx + 1) % len(m.samples)
+		}
 	}
-	return (total - lastN) * 1000 / (now - lastT)
+	m.lastTime, m.lastValue = now, value
+}
+
+func (m *rateMeter) perSecond() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var sum int64
+	for _, v := range m.samples {
+		sum += v
+	}
+	return sum / int64(len(m.samples))
 }
 
 // setActiveExpire is DEBUG SET-ACTIVE-EXPIRE.

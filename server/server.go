@@ -330,6 +330,7 @@ func (s *Server) cron() {
 			return
 		case <-time.After(period):
 		}
+		s.stats.opsRate.sample(s.stats.commands.Load(), time.Now())
 		if s.activeExpireEnabled() {
 			s.store.ActiveExpireCycle(period)
 		}

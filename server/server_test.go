@@ -1,0 +1,86 @@
+package server_test
+
+import (
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kioku-db/kioku/server"
+)
+
+// TestCloseLeavesNoGoroutine: Close stops the listener, every client
+// connection (idle, mid-pipeline or blocked) and the background tasks.
+func TestCloseLeavesNoGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+
+	idle, err := net.Dial("tcp", srv.Addr())
+	require.NoError(t, err)
+	defer idle.Close()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	require.NoError(t, c.Set(ctx, "k", "v", 0).Err())
+	partial, err := net.Dial("tcp", srv.Addr())
+	require.NoError(t, err)
+	defer partial.Close()
+	_, err = partial.Write([]byte("*2\r\n$3\r\nGET\r\n$10\r\nonly"))
+	require.NoError(t, err)
+	blocked := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	if info, _ := c.Do(ctx, "COMMAND", "INFO", "blpop").Slice(); len(info) > 0 && info[0] != nil {
+		go blocked.Do(ctx, "BLPOP", "nothing", 0)
+		require.Eventually(t, func() bool {
+			info, _ := c.Info(ctx, "clients").Result()
+			return containsLine(info, "blocked_clients:1")
+		}, 5*time.Second, 10*time.Millisecond, "BLPOP never blocked")
+	}
+
+	require.NoError(t, srv.Close())
+	c.Close()
+	blocked.Close()
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+1 },
+		5*time.Second, 20*time.Millisecond, "goroutines left: %d (before: %d)", runtime.NumGoroutine(), before)
+}
+
+// TestAddrReportsRealPort: Addr reports the real port chosen for :0.
+func TestAddrReportsRealPort(t *testing.T) {
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+	defer srv.Close()
+	_, port, err := net.SplitHostPort(srv.Addr())
+	require.NoError(t, err)
+	require.NotEqual(t, "0", port)
+}
+
+func containsLine(text, line string) bool {
+	for _, l := range splitLines(text) {
+		if l == line {
+			return true
+		}
+	}
+	return false
+}
+
+func splitLines(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			out = append(out, trimCR(s[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, trimCR(s[start:]))
+}
+
+func trimCR(s string) string {
+	if len(s) > 0 && s[len(s)-1] == '\r' {
+		return s[:len(s)-1]
+	}
+	return s
+}
