@@ -64,6 +64,7 @@ type Server struct {
 	stats        serverStats
 	blocking     blockRegistry
 	watches      watchRegistry
+	pubsub       pubsubState
 	cmdStats     []commandStats // by Command.idx
 	requirePass  atomic.Pointer[string]
 	debugEnabled atomic.Bool
@@ -100,12 +101,13 @@ func New(cfg Config) (*Server, error) {
 		cmdStats: make([]commandStats, table.count),
 	}
 	s.store = store.New(int(reg.Int("databases")), clock)
-	s.store.Hooks.Modified = s.keyModified
+	s.store.Hooks.Modified = s.onKeyModified
 	s.addr = cfg.Addr
 	if s.addr == "" {
 		s.addr = net.JoinHostPort(firstBind(reg.String("bind")), strconv.FormatInt(reg.Int("port"), 10))
 	}
 	s.watchConfig()
+	s.initPubSub()
 	return s, nil
 }
 
@@ -145,6 +147,13 @@ func firstBind(bind string) string {
 		return f
 	}
 	return ""
+}
+
+// onKeyModified is the store's hook for every write to a key: it breaks
+// the WATCHes on the key and wakes the clients blocked on it.
+func (s *Server) onKeyModified(db *store.DB, key string) {
+	s.watches.touched(db, key)
+	s.keyModified(db, key)
 }
 
 // watchConfig keeps cached copies of hot parameters in step with CONFIG SET.
