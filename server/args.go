@@ -92,6 +92,9 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 		return nil, false
 	}
 	s := string(b)
+	if hasBinaryOrOctalPrefix(s) {
+		return nil, false // strtold knows 0x, not Go's 0b and 0o
+	}
 	if isInfString(s) {
 		f := new(big.Float).SetPrec(longDoublePrec).SetInf(s[0] == '-')
 		return f, true
@@ -112,6 +115,18 @@ func inLongDoubleRange(f *big.Float) bool {
 	exp := f.MantExp(nil) // f = mant * 2^exp with 0.5 <= |mant| < 1
 	// x87 extended: largest finite < 2^16384, smallest denormal 2^-16445.
 	return exp <= 16384 && exp > -16445
+}
+
+func hasBinaryOrOctalPrefix(s string) bool {
+	t := strings.TrimLeft(s, "+-")
+	if len(s)-len(t) > 1 || len(t) < 2 || t[0] != '0' {
+		return false
+	}
+	switch t[1] {
+	case 'b', 'B', 'o', 'O':
+		return true
+	}
+	return false
 }
 
 func isInfString(s string) bool {
@@ -158,6 +173,11 @@ func bytesToString(b []byte) string {
 	}
 	return unsafe.String(&b[0], len(b))
 }
+
+// transient views an argument as a string without copying, for lookups
+// that do not keep it: the bytes belong to the connection's read buffer
+// and change with the next request. Whatever stores the string copies it.
+func transient(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // formatInt is strconv.FormatInt in base 10.
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
