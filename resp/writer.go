@@ -6,6 +6,7 @@
 package resp
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -16,7 +17,15 @@ import (
 type Writer struct {
 	buf   []byte
 	proto int
+	// Limit, when positive, bounds the pending bytes: a reply that grows
+	// past it panics with ErrReplyTooLarge, which unwinds the command that
+	// is writing it (SRANDMEMBER with a huge negative count would
+	// otherwise fill all memory). The connection turns it into an error.
+	Limit int
 }
+
+// ErrReplyTooLarge is the panic value of a reply that outgrew Limit.
+var ErrReplyTooLarge = errors.New("reply too large")
 
 // NewWriter returns a writer speaking RESP2, the protocol every connection
 // starts with.
@@ -105,6 +114,7 @@ func appendSanitized(dst []byte, s string) []byte {
 
 // Int writes an integer.
 func (w *Writer) Int(n int64) {
+	w.checkLimit()
 	w.buf = append(w.buf, ':')
 	w.buf = strconv.AppendInt(w.buf, n, 10)
 	w.buf = append(w.buf, '\r', '\n')
@@ -112,6 +122,7 @@ func (w *Writer) Int(n int64) {
 
 // Bulk writes a binary-safe bulk string.
 func (w *Writer) Bulk(b []byte) {
+	w.checkLimit()
 	w.buf = appendHeader(w.buf, '$', len(b))
 	w.buf = append(w.buf, b...)
 	w.buf = append(w.buf, '\r', '\n')
@@ -119,6 +130,7 @@ func (w *Writer) Bulk(b []byte) {
 
 // BulkString writes a bulk string.
 func (w *Writer) BulkString(s string) {
+	w.checkLimit()
 	w.buf = appendHeader(w.buf, '$', len(s))
 	w.buf = append(w.buf, s...)
 	w.buf = append(w.buf, '\r', '\n')
@@ -149,7 +161,10 @@ func (w *Writer) NullArray() {
 }
 
 // Array writes an array header of n elements.
-func (w *Writer) Array(n int) { w.buf = appendHeader(w.buf, '*', n) }
+func (w *Writer) Array(n int) {
+	w.checkLimit()
+	w.buf = appendHeader(w.buf, '*', n)
+}
 
 // Map writes a map header of n key/value pairs (a flat array of 2n in RESP2).
 func (w *Writer) Map(n int) {
@@ -263,6 +278,12 @@ func (w *Writer) StringArray(items []string) {
 	w.Array(len(items))
 	for _, s := range items {
 		w.BulkString(s)
+	}
+}
+
+func (w *Writer) checkLimit() {
+	if w.Limit > 0 && len(w.buf) > w.Limit {
+		panic(ErrReplyTooLarge)
 	}
 }
 

@@ -57,6 +57,13 @@ type Client struct {
 	blocked         atomic.Bool
 	closeAfterReply bool
 	replyMode       replyMode
+
+	// push carries all the client's output once it has subscribed, so
+	// that messages from publishers and its own replies form one ordered
+	// stream (push.go). pubsubMode is Redis's CLIENT_PUBSUB: the client
+	// has subscriptions.
+	push       *pushQueue
+	pubsubMode atomic.Bool
 }
 
 type replyMode uint8
@@ -80,6 +87,7 @@ func newClient(s *Server, nc net.Conn) *Client {
 		createdAt: time.Now(),
 	}
 	c.keyBuf = make([][]byte, 0, 16)
+	c.w.Limit = s.maxReplyBytes
 	c.db = s.store.DB(0)
 	c.setAuthed(s.requirePass.Load() == nil)
 	c.lastInteraction.Store(c.createdAt.Unix())
@@ -91,6 +99,7 @@ func newClient(s *Server, nc net.Conn) *Client {
 func (c *Client) serve() {
 	defer c.conn.Close()
 	defer c.srv.watches.unwatchAll(c)
+	defer c.leavePubSub()
 	for {
 		args, err := c.rd.Next()
 		if err != nil {
@@ -98,7 +107,10 @@ func (c *Client) serve() {
 			if errors.As(err, &pe) {
 				c.w.Error("ERR " + pe.Error())
 				_ = c.flush()
+				return
 			}
+			// The connection is gone: pending output is not waited for.
+			_ = c.conn.Close()
 			return
 		}
 		c.srv.execute(c, args)
@@ -106,11 +118,27 @@ func (c *Client) serve() {
 			_ = c.flush()
 			return
 		}
+		// A long pipeline's replies go out as they pile up, so the reply
+		// cap (resp.Writer.Limit) measures one command, not a batch.
+		if c.w.Len() >= flushThreshold {
+			if err := c.flush(); err != nil {
+				return
+			}
+		}
 	}
 }
 
+// flushThreshold is how many reply bytes may wait for the end of a
+// pipeline batch.
+const flushThreshold = 64 * 1024
+
 // flush writes the pending replies.
 func (c *Client) flush() error {
+	if c.push != nil {
+		c.push.reply(c.w.Buffer(), c.w.Proto())
+		c.w.Reset()
+		return nil
+	}
 	if c.w.Len() == 0 {
 		return nil
 	}
@@ -140,7 +168,7 @@ func (c *Client) setAuthed(ok bool) {
 	c.rd.Unauthenticated = !ok
 }
 
-func (c *Client) isBlockedOrSubscribed() bool { return c.blocked.Load() }
+func (c *Client) isBlockedOrSubscribed() bool { return c.blocked.Load() || c.pubsubMode.Load() }
 
 func (c *Client) setName(n string) {
 	c.mu.Lock()

@@ -32,6 +32,18 @@ func init() {
 }
 
 func cmdPing(c *Client, args [][]byte) {
+	if len(args) <= 2 && c.pubsubRestricted() {
+		// A subscribed RESP2 client reads arrays only: Redis answers
+		// ["pong", message or ""].
+		c.w.Array(2)
+		c.w.BulkString("pong")
+		if len(args) == 2 {
+			c.w.Bulk(args[1])
+		} else {
+			c.w.BulkString("")
+		}
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.w.Status("PONG")
@@ -66,6 +78,8 @@ func cmdQuit(c *Client, args [][]byte) {
 func cmdReset(c *Client, args [][]byte) {
 	c.tx.reset()
 	c.srv.watches.unwatchAll(c)
+	c.srv.pubsub.hub.Drop(c)
+	c.pubsubMode.Store(false)
 	c.db = c.srv.store.DB(0)
 	c.w.SetProto(2)
 	c.setName("")
@@ -272,8 +286,8 @@ func cmdClientList(c *Client, args [][]byte) {
 		if filterIDs != nil && !filterIDs[cl.id] {
 			continue
 		}
-		if typ != "" && typ != "normal" {
-			continue // no replicas or masters; pubsub clients come later
+		if typ != "" && typ != clientType(cl) {
+			continue
 		}
 		sb.WriteString(cl.infoLine(now))
 		sb.WriteByte('\n')
@@ -289,15 +303,22 @@ func (c *Client) infoLine(now time.Time) string {
 	if cmd := c.lastCmd.Load(); cmd != nil {
 		lastCmd = cmd.Name
 	}
-	flags := "N"
-	if c.blocked.Load() {
-		flags = "b"
+	flags := ""
+	if c.pubsubMode.Load() {
+		flags += "P"
 	}
+	if c.blocked.Load() {
+		flags += "b"
+	}
+	if flags == "" {
+		flags = "N"
+	}
+	sub, psub, ssub := c.srv.pubsub.hub.Counts(c)
 	idle := now.Unix() - c.lastInteraction.Load()
 	var b strings.Builder
 	fmt.Fprintf(&b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d",
 		c.id, c.addr, c.laddr, 8, name, int64(now.Sub(c.createdAt).Seconds()), idle, flags, c.db.ID)
-	fmt.Fprintf(&b, " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0")
+	fmt.Fprintf(&b, " sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0", sub, psub, ssub)
 	fmt.Fprintf(&b, " rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
 		16384, 20480, lastCmd, c.user, c.w.Proto())
 	return b.String()
@@ -378,7 +399,12 @@ func (f *killFilter) matches(self, cl *Client) bool {
 }
 
 // clientType is the CLIENT LIST / KILL TYPE of a client.
-func clientType(cl *Client) string { return "normal" }
+func clientType(cl *Client) string {
+	if cl.pubsubMode.Load() {
+		return "pubsub"
+	}
+	return "normal"
+}
 
 func cmdClientKill(c *Client, args [][]byte) {
 	if len(args) == 3 {

@@ -3,8 +3,11 @@ package server
 import (
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/kioku-db/kioku/resp"
 )
 
 type serverStats struct {
@@ -28,6 +31,8 @@ func (s *Server) execute(c *Client, args [][]byte) {
 	case cmd == nil:
 	case !c.authed && !cmd.has(flagNoAuth):
 		errMsg = errNoAuth
+	case c.pubsubRestricted() && !allowedInPubSub(cmd):
+		errMsg = fmt.Sprintf(errInPubSubContext, cmd.Name)
 	case c.tx.active && cmd.has(flagNoMulti):
 		errMsg = errNotInMulti
 	case c.tx.active && !txControl(cmd):
@@ -41,6 +46,13 @@ func (s *Server) execute(c *Client, args [][]byte) {
 	// A rejected command inside MULTI makes the transaction abort at EXEC.
 	if c.tx.active {
 		c.tx.aborted = true
+	}
+	if eqFold(args[0], "exec") {
+		// Redis's execCommandAbort: a rejected EXEC (arity, NOAUTH,
+		// subscribed context) discards the transaction.
+		c.tx.reset()
+		s.watches.unwatchAll(c)
+		errMsg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(errMsg, "ERR ")
 	}
 	s.reject(c, cmd, errMsg)
 }
@@ -141,8 +153,12 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte, start time.Time) {
 }
 
 func (s *Server) runHandler(c *Client, cmd *Command, args [][]byte) {
+	mark := c.w.Len()
 	defer func() {
-		if r := recover(); r != nil {
+		if r := recover(); r == resp.ErrReplyTooLarge {
+			c.w.Truncate(mark)
+			c.w.Error(errReplyTooLarge)
+		} else if r != nil {
 			s.logf("panic in %s: %v\n%s", cmd.Name, r, debug.Stack())
 			c.w.Error(fmt.Sprintf("ERR internal error in '%s' command", cmd.Name))
 		}

@@ -27,6 +27,8 @@ const (
 	errTimeoutNotNum  = "ERR timeout is not a float or out of range"
 	errTimeoutNeg     = "ERR timeout is negative"
 	errKeepTTLWithExp = "ERR syntax error"
+	// errReplyTooLarge has no Redis equivalent: Redis would exhaust memory.
+	errReplyTooLarge = "ERR reply exceeds the maximum reply size"
 )
 
 func wrongArgs(name string) string {

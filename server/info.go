@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kioku-db/kioku/pubsub"
 	"github.com/kioku-db/kioku/store"
 )
 
@@ -192,8 +193,9 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "evicted_keys", 0)
 	field(b, "keyspace_hits", hits)
 	field(b, "keyspace_misses", misses)
-	field(b, "pubsub_channels", 0)
-	field(b, "pubsub_patterns", 0)
+	field(b, "pubsub_channels", s.pubsub.hub.Len(pubsub.Channel))
+	field(b, "pubsub_patterns", s.pubsub.hub.Len(pubsub.Pattern))
+	field(b, "pubsubshard_channels", s.pubsub.hub.Len(pubsub.Shard))
 	field(b, "total_error_replies", st.errorReplies.Load())
 }
 

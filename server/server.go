@@ -20,6 +20,10 @@ import (
 	"github.com/kioku-db/kioku/store"
 )
 
+// defaultMaxReplyBytes caps the replies of a pipeline batch in memory: far
+// above any sane reply, far below exhausting the machine.
+const defaultMaxReplyBytes = 1 << 30
+
 // Versions. Kioku answers as the Redis release whose behaviour it matches.
 const (
 	RedisVersion = "7.0.15"
@@ -63,11 +67,13 @@ type Server struct {
 	startTime    time.Time
 	stats        serverStats
 	blocking     blockRegistry
-	watches      watchRegistry
-	pubsub       pubsubState
-	cmdStats     []commandStats // by Command.idx
-	requirePass  atomic.Pointer[string]
-	debugEnabled atomic.Bool
+	// maxReplyBytes bounds one pending reply (see resp.Writer.Limit).
+	maxReplyBytes int
+	watches       watchRegistry
+	pubsub        pubsubState
+	cmdStats      []commandStats // by Command.idx
+	requirePass   atomic.Pointer[string]
+	debugEnabled  atomic.Bool
 	// activeExpireDisabled is DEBUG SET-ACTIVE-EXPIRE 0.
 	activeExpireDisabled atomic.Bool
 }
@@ -93,12 +99,13 @@ func New(cfg Config) (*Server, error) {
 		out = io.Discard
 	}
 	s := &Server{
-		cfg:      reg,
-		clock:    clock,
-		logger:   log.New(out, "", 0),
-		clients:  make(map[int64]*Client),
-		quit:     make(chan struct{}),
-		cmdStats: make([]commandStats, table.count),
+		cfg:           reg,
+		clock:         clock,
+		logger:        log.New(out, "", 0),
+		clients:       make(map[int64]*Client),
+		quit:          make(chan struct{}),
+		cmdStats:      make([]commandStats, table.count),
+		maxReplyBytes: defaultMaxReplyBytes,
 	}
 	s.store = store.New(int(reg.Int("databases")), clock)
 	s.store.Hooks.Modified = s.onKeyModified

@@ -84,3 +84,20 @@ func trimCR(s string) string {
 	}
 	return s
 }
+
+// TestHugeReplyIsRefused: a reply that would outgrow the cap (SRANDMEMBER
+// with a huge negative count asks for ~10^18 elements) is answered with an
+// error instead of exhausting memory, and the connection keeps working.
+func TestHugeReplyIsRefused(t *testing.T) {
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"})
+	require.NoError(t, err)
+	srv.SetMaxReplyBytes(1 << 20)
+	require.NoError(t, srv.Start())
+	defer srv.Close()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	require.NoError(t, c.SAdd(ctx, "s", "a", "b").Err())
+	err = c.Do(ctx, "SRANDMEMBER", "s", "-1000000000000000000").Err()
+	require.EqualError(t, err, "ERR reply exceeds the maximum reply size")
+	require.Equal(t, "PONG", c.Ping(ctx).Val())
+}
