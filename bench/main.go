@@ -40,6 +40,10 @@ type config struct {
 	redisBenchmark string
 }
 
+// defaultTests are the commands whose speed the issues track: strings
+// first, then the collection types.
+const defaultTests = "set,get,incr,mset,lpush,rpop,lrange_100,sadd,hset,spop"
+
 func main() {
 	// Hidden mode: this same binary serves miniredis in a child process so
 	// that its RSS can be measured apart from the harness.
@@ -57,7 +61,7 @@ func main() {
 func parseFlags(args []string) (*config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	only := fs.String("only", strings.Join(allPeers, ","), "comma list of peers to run: kioku,redis,miniredis")
-	tests := fs.String("tests", "set,get,incr,mset", "comma list of redis-benchmark tests (-t names)")
+	tests := fs.String("tests", defaultTests, "comma list of redis-benchmark tests (-t names)")
 	pipes := fs.String("pipelines", "1,16", "comma list of pipeline depths (redis-benchmark -P)")
 	measure := fs.String("measure", "throughput,memory", "what to measure: throughput, memory or both")
 	cfg := &config{}
