@@ -21,7 +21,6 @@ const (
 	errNumKeysPositive = "ERR numkeys should be greater than 0"
 	errNumKeysTooMany  = "ERR Number of keys can't be greater than number of args"
 	errLimitNegative   = "ERR LIMIT can't be negative"
-	errCountRange      = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 )
 
 func init() {

@@ -26,6 +26,7 @@ const (
 	errGTLTNX         = "ERR GT, LT, and/or NX options at the same time are not compatible"
 	errTimeoutNotNum  = "ERR timeout is not a float or out of range"
 	errTimeoutNeg     = "ERR timeout is negative"
+	errCountRange     = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 	errKeepTTLWithExp = "ERR syntax error"
 	// errReplyTooLarge has no Redis equivalent: Redis would exhaust memory.
 	errReplyTooLarge = "ERR reply exceeds the maximum reply size"

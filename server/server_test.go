@@ -97,7 +97,15 @@ func TestHugeReplyIsRefused(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer c.Close()
 	require.NoError(t, c.SAdd(ctx, "s", "a", "b").Err())
-	err = c.Do(ctx, "SRANDMEMBER", "s", "-1000000000000000000").Err()
-	require.EqualError(t, err, "ERR reply exceeds the maximum reply size")
-	require.Equal(t, "PONG", c.Ping(ctx).Val())
+	require.NoError(t, c.HSet(ctx, "h", "f", "v").Err())
+	for _, cmd := range [][]any{
+		{"SRANDMEMBER", "s", "-1000000000000000000"},
+		{"HRANDFIELD", "h", "-9223372036854775807"},
+		{"HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"},
+	} {
+		err = c.Do(ctx, cmd...).Err()
+		require.EqualError(t, err, "ERR reply exceeds the maximum reply size", "%v", cmd)
+		require.Equal(t, "PONG", c.Ping(ctx).Val())
+	}
+	require.Len(t, c.SRandMemberN(ctx, "s", -1000).Val(), 1000, "smaller replies still work")
 }
