@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 
@@ -24,9 +25,18 @@ import (
 // the environment overrides it.
 const defaultGCPercent = 50
 
+// defaultProcs leaves one core to the kernel's network stack and to the
+// clients, which in development run on the same machine: on two cores,
+// GET at -P 16 went from 449k to 578k requests/s with one processor
+// instead of two. GOMAXPROCS in the environment overrides it.
+func defaultProcs() int { return max(1, runtime.NumCPU()-1) }
+
 func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(defaultProcs())
 	}
 	os.Exit(run(os.Args[1:]))
 }
