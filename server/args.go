@@ -148,6 +148,20 @@ func formatLongDouble(f *big.Float) string {
 	return s
 }
 
+// longDoubleSum adds like INCRBYFLOAT and HINCRBYFLOAT: an infinite
+// operand or result is refused (ok false), as Redis refuses NaN and
+// Infinity; the sum is formatted as Redis formats it.
+func longDoubleSum(cur, incr *big.Float) (sum string, ok bool) {
+	if cur.IsInf() || incr.IsInf() {
+		return "", false
+	}
+	f := new(big.Float).SetPrec(longDoublePrec).Add(cur, incr)
+	if longDoubleOverflows(f) {
+		return "", false
+	}
+	return formatLongDouble(f), true
+}
+
 // longDoubleOverflows reports whether f is beyond the long double range
 // (about 1.19e4932), where Redis's result would be infinite.
 func longDoubleOverflows(f *big.Float) bool {

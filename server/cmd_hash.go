@@ -344,12 +344,11 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 		}
 	}
 	// A stored "inf" parses; the sum is then infinite and refused here.
-	sum := new(big.Float).SetPrec(longDoublePrec).Add(cur, incr)
-	if longDoubleOverflows(sum) {
+	s, ok := longDoubleSum(cur, incr)
+	if !ok {
 		c.w.Error(errIncrFloatNaN)
 		return
 	}
-	s := formatLongDouble(sum)
 	hashSetField(c, args[1], h, args[2], []byte(s))
 	c.w.BulkString(s)
 }

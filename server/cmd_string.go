@@ -389,16 +389,11 @@ func cmdIncrByFloat(c *Client, args [][]byte) {
 		c.w.Error(errNotFloat)
 		return
 	}
-	if cur.IsInf() || incr.IsInf() {
+	s, ok := longDoubleSum(cur, incr)
+	if !ok {
 		c.w.Error(errIncrFloatNaN)
 		return
 	}
-	sum := new(big.Float).SetPrec(longDoublePrec).Add(cur, incr)
-	if longDoubleOverflows(sum) {
-		c.w.Error(errIncrFloatNaN)
-		return
-	}
-	s := formatLongDouble(sum)
 	ne := c.db.SetString(args[1], s, 0, true)
 	ne.SetStrEncoding(store.EncNoInt)
 	c.w.BulkString(s)
