@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -265,8 +266,15 @@ func (c *Client) debugAllowed() bool {
 	return false
 }
 
+// isLocalAddr reports whether a peer address is loopback (or a unix
+// socket, which has no port).
 func isLocalAddr(addr string) bool {
-	return strings.HasPrefix(addr, "127.") || strings.HasPrefix(addr, "[::1]") || !strings.Contains(addr, ":")
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func cmdDebug(c *Client, args [][]byte) {

@@ -286,6 +286,11 @@ func (s *Server) serveConn(nc net.Conn) {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
+	if s.protectedModeDenies(nc.RemoteAddr().String()) {
+		_, _ = nc.Write([]byte(errProtectedMode))
+		nc.Close()
+		return
+	}
 	c := newClient(s, nc)
 	s.mu.Lock()
 	if s.closing {
@@ -311,6 +316,13 @@ func (s *Server) serveConn(nc net.Conn) {
 		delete(s.clients, c.id)
 		s.mu.Unlock()
 	}()
+}
+
+// protectedModeDenies applies protected-mode: with no password set, only
+// loopback clients may connect (the default config listens on every
+// interface).
+func (s *Server) protectedModeDenies(remote string) bool {
+	return s.cfg.Bool("protected-mode") && s.requirePass.Load() == nil && !isLocalAddr(remote)
 }
 
 // clientList returns a snapshot of the connected clients ordered by id.
