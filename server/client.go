@@ -56,7 +56,9 @@ type Client struct {
 	closed          atomic.Bool
 	blocked         atomic.Bool
 	closeAfterReply bool
-	replyMode       replyMode
+	// replyOff and skipNextReply are CLIENT REPLY OFF and SKIP.
+	replyOff      bool
+	skipNextReply bool
 
 	// push carries all the client's output once it has subscribed, so
 	// that messages from publishers and its own replies form one ordered
@@ -65,14 +67,6 @@ type Client struct {
 	push       *pushQueue
 	pubsubMode atomic.Bool
 }
-
-type replyMode uint8
-
-const (
-	replyOn replyMode = iota
-	replyOff
-	replySkip
-)
 
 func newClient(s *Server, nc net.Conn) *Client {
 	c := &Client{

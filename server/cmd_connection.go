@@ -27,6 +27,11 @@ func init() {
 		{"client|setinfo", cmdClientSetInfo, lockNone},
 		{"client|kill", cmdClientKill, lockNone},
 		{"client|unblock", cmdClientUnblock, lockNone},
+		{"client|reply", cmdClientReply, lockNone},
+		{"client|no-evict", cmdClientNoEvict, lockNone},
+		{"client|getredir", cmdClientGetRedir, lockNone},
+		{"client|pause", cmdClientPause, lockNone},
+		{"client|unpause", cmdClientUnpause, lockNone},
 		{"client|help", cmdClientHelp, lockNone},
 	})
 }
@@ -83,7 +88,7 @@ func cmdReset(c *Client, args [][]byte) {
 	c.db = c.srv.store.DB(0)
 	c.w.SetProto(2)
 	c.setName("")
-	c.replyMode = replyOn
+	c.replyOff, c.skipNextReply = false, false
 	c.setAuthed(c.srv.requirePass.Load() == nil)
 	c.w.Status("RESET")
 }
@@ -489,4 +494,67 @@ func parseKillFilter(args [][]byte) (killFilter, string) {
 		}
 	}
 	return f, ""
+}
+
+// cmdClientReply is CLIENT REPLY ON|OFF|SKIP; only ON answers.
+func cmdClientReply(c *Client, args [][]byte) {
+	switch {
+	case eqFold(args[2], "on"):
+		c.replyOff, c.skipNextReply = false, false
+		c.w.OK()
+	case eqFold(args[2], "off"):
+		c.replyOff = true
+	case eqFold(args[2], "skip"):
+		if !c.replyOff {
+			c.skipNextReply = true
+		}
+	default:
+		c.w.Error(errSyntax)
+	}
+}
+
+// cmdClientNoEvict accepts the flag: Kioku does not evict clients.
+func cmdClientNoEvict(c *Client, args [][]byte) {
+	if !eqFold(args[2], "on") && !eqFold(args[2], "off") {
+		c.w.Error(errSyntax)
+		return
+	}
+	c.w.OK()
+}
+
+// cmdClientGetRedir answers -1: client-side caching redirection is not
+// in use.
+func cmdClientGetRedir(c *Client, args [][]byte) { c.w.Int(-1) }
+
+func cmdClientPause(c *Client, args [][]byte) {
+	ms, ok := parseInt(args[2])
+	if !ok {
+		c.w.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		c.w.Error("ERR timeout is negative")
+		return
+	}
+	all := true
+	if len(args) == 4 {
+		switch {
+		case eqFold(args[3], "write"):
+			all = false
+		case eqFold(args[3], "all"):
+		default:
+			c.w.Error("ERR CLIENT PAUSE mode must be WRITE or ALL")
+			return
+		}
+	} else if len(args) > 4 {
+		c.w.Error(subcommandSyntaxError(args))
+		return
+	}
+	c.srv.pause.start(time.Duration(ms)*time.Millisecond, all)
+	c.w.OK()
+}
+
+func cmdClientUnpause(c *Client, args [][]byte) {
+	c.srv.pause.stop()
+	c.w.OK()
 }

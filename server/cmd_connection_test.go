@@ -170,3 +170,27 @@ func TestConfigGetSet(t *testing.T) {
 	require.Error(t, c.ConfigSet(ctx, "no-such-param", "1").Err())
 	require.Error(t, c.ConfigSet(ctx, "maxmemory", "lots").Err())
 }
+
+// TestClientPauseWrite: under CLIENT PAUSE WRITE reads run and writes wait
+// until CLIENT UNPAUSE.
+func TestClientPauseWrite(t *testing.T) {
+	srv := servertest.Start(t)
+	admin := clients(t, srv)["resp2"]
+	require.NoError(t, admin.Set(ctx, "k", "before", 0).Err())
+	require.NoError(t, admin.Do(ctx, "CLIENT", "PAUSE", 60000, "WRITE").Err())
+
+	writer := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer writer.Close()
+	written := make(chan error, 1)
+	go func() { written <- writer.Set(ctx, "k", "after", 0).Err() }()
+
+	require.Equal(t, "before", admin.Get(ctx, "k").Val(), "reads run during a write pause")
+	select {
+	case err := <-written:
+		t.Fatalf("SET ran during the pause: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	require.NoError(t, admin.Do(ctx, "CLIENT", "UNPAUSE").Err())
+	require.NoError(t, <-written)
+	require.Equal(t, "after", admin.Get(ctx, "k").Val())
+}

@@ -322,7 +322,7 @@ func cmdDebug(c *Client, args [][]byte) {
 	default:
 		// DEBUG's subcommands are not in the command table; it answers
 		// like Redis's addReplySubcommandSyntaxError.
-		c.w.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try DEBUG HELP.", cString(args[1])))
+		c.w.Error(subcommandSyntaxError(args))
 	}
 }
 

@@ -26,6 +26,21 @@ type serverStats struct {
 // and authentication, queue it inside MULTI, or call it under the locks it
 // needs.
 func (s *Server) execute(c *Client, args [][]byte) {
+	// CLIENT REPLY OFF / SKIP: the command runs, its reply is dropped.
+	skip := c.skipNextReply
+	c.skipNextReply = false
+	if skip || c.replyOff {
+		mark := c.w.Len()
+		defer func() {
+			if skip || c.replyOff {
+				c.w.Truncate(mark)
+			}
+		}()
+	}
+	s.dispatch(c, args)
+}
+
+func (s *Server) dispatch(c *Client, args [][]byte) {
 	cmd, errMsg := resolveCommand(args)
 	switch {
 	case cmd == nil:
@@ -40,6 +55,7 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		c.w.Status("QUEUED")
 		return
 	default:
+		s.pause.wait(cmd)
 		s.call(c, cmd, args)
 		return
 	}

@@ -40,6 +40,13 @@ func wrongArgs(name string) string {
 	return fmt.Sprintf("ERR wrong number of arguments for '%s' command", name)
 }
 
+// subcommandSyntaxError is Redis's addReplySubcommandSyntaxError, for a
+// subcommand given the wrong arguments where no arity rule caught it.
+func subcommandSyntaxError(args [][]byte) string {
+	return fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.",
+		cString(args[1]), upper(string(cString(args[0]))))
+}
+
 func invalidExpire(cmd string) string {
 	return fmt.Sprintf("ERR invalid expire time in '%s' command", cmd)
 }

@@ -67,6 +67,7 @@ type Server struct {
 	startTime    time.Time
 	stats        serverStats
 	blocking     blockRegistry
+	pause        pauseState
 	// maxReplyBytes bounds one pending reply (see resp.Writer.Limit).
 	maxReplyBytes int
 	watches       watchRegistry

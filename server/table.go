@@ -57,6 +57,7 @@ const (
 	flagNoMulti
 	flagMovableKeys
 	flagAllowBusy
+	flagMayReplicate
 )
 
 var flagNames = map[string]cmdFlag{
@@ -65,6 +66,7 @@ var flagNames = map[string]cmdFlag{
 	"blocking": flagBlocking, "loading": flagLoading, "stale": flagStale,
 	"fast": flagFast, "no_auth": flagNoAuth, "no_multi": flagNoMulti,
 	"movablekeys": flagMovableKeys, "allow_busy": flagAllowBusy,
+	"may_replicate": flagMayReplicate,
 }
 
 // Command is a resolved table entry.

@@ -1,0 +1,69 @@
+package server
+
+import (
+	"sync"
+	"time"
+)
+
+// pauseState is CLIENT PAUSE: until the deadline (or CLIENT UNPAUSE),
+// clients' commands wait before running: all of them, or in WRITE mode the
+// ones that may change data. A waiting client holds no lock.
+type pauseState struct {
+	mu      sync.Mutex
+	until   time.Time
+	all     bool
+	resumed chan struct{} // closed by stop or a new pause
+}
+
+func (p *pauseState) start(d time.Duration, all bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	until := time.Now().Add(d)
+	// A second pause extends the deadline and can only widen the mode,
+	// as in Redis.
+	if p.active() {
+		if until.Before(p.until) {
+			until = p.until
+		}
+		all = all || p.all
+		close(p.resumed)
+	}
+	p.until, p.all = until, all
+	p.resumed = make(chan struct{})
+}
+
+func (p *pauseState) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.resumed != nil && p.active() {
+		close(p.resumed)
+		p.resumed = nil
+	}
+	p.until = time.Time{}
+}
+
+// active reports whether a pause is in force; p.mu held.
+func (p *pauseState) active() bool { return !p.until.IsZero() && time.Now().Before(p.until) }
+
+// wait holds a command while a pause applies to it. CLIENT UNPAUSE and
+// PAUSE themselves always run, so a paused server can be resumed.
+func (p *pauseState) wait(cmd *Command) {
+	if cmd.Name == "client|unpause" || cmd.Name == "client|pause" {
+		return
+	}
+	for {
+		p.mu.Lock()
+		if !p.active() || !(p.all || cmd.has(flagWrite) || cmd.has(flagMayReplicate)) {
+			p.mu.Unlock()
+			return
+		}
+		until, resumed := p.until, p.resumed
+		p.mu.Unlock()
+		t := time.NewTimer(time.Until(until))
+		select {
+		case <-t.C:
+		case <-resumed:
+		}
+		t.Stop()
+	}
+}
