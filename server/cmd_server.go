@@ -26,6 +26,7 @@ func init() {
 		{"config|resetstat", cmdConfigResetStat, lockNone},
 		{"config|help", cmdConfigHelp, lockNone},
 		{"dbsize", cmdDBSize, lockAll},
+		{"shutdown", cmdShutdown, lockNone},
 		{"debug", cmdDebug, lockNone},
 		{"function|flush", cmdFunctionFlush, lockNone},
 	})
@@ -403,4 +404,36 @@ func (c *Client) lockKeysNow(keys ...[]byte) func() {
 	}
 	c.locks.Keys(c.srv.store, c.db, keys)
 	return c.locks.Release
+}
+
+// cmdShutdown stops the server: SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]
+// [ABORT]. Nothing is persisted yet, so SAVE and NOSAVE stop alike. On
+// success the connection closes without a reply, as in Redis.
+func cmdShutdown(c *Client, args [][]byte) {
+	var save, nosave, abort bool
+	for _, a := range args[1:] {
+		switch {
+		case eqFold(a, "nosave"):
+			nosave = true
+		case eqFold(a, "save"):
+			save = true
+		case eqFold(a, "now"), eqFold(a, "force"):
+		case eqFold(a, "abort"):
+			abort = true
+		default:
+			c.w.Error(errSyntax)
+			return
+		}
+	}
+	if (save && nosave) || (abort && len(args) > 2) {
+		c.w.Error(errSyntax)
+		return
+	}
+	if abort {
+		c.w.Error("ERR No shutdown in progress.")
+		return
+	}
+	c.srv.logf("User requested shutdown...")
+	c.srv.shutdownAsync()
+	c.closeAfterReply = true
 }

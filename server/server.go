@@ -55,13 +55,14 @@ type Server struct {
 	logger *log.Logger
 	addr   string
 
-	mu       sync.Mutex
-	ln       net.Listener
-	clients  map[int64]*Client
-	closing  bool
-	wg       sync.WaitGroup
-	quit     chan struct{}
-	closeErr error
+	mu           sync.Mutex
+	ln           net.Listener
+	clients      map[int64]*Client
+	closing      bool
+	wg           sync.WaitGroup
+	quit         chan struct{}
+	closeErr     error
+	shutdownOnce sync.Once
 
 	nextClientID atomic.Int64
 	startTime    time.Time
@@ -257,6 +258,13 @@ func (s *Server) Close() error {
 	}
 	s.wg.Wait()
 	return err
+}
+
+// shutdownAsync closes the server from one of its own goroutines (SHUTDOWN):
+// Close waits for every client goroutine, the caller's included, so it runs
+// apart.
+func (s *Server) shutdownAsync() {
+	s.shutdownOnce.Do(func() { go s.Close() })
 }
 
 // Done is closed when the server is shutting down (SHUTDOWN or Close).

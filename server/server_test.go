@@ -109,3 +109,29 @@ func TestHugeReplyIsRefused(t *testing.T) {
 	}
 	require.Len(t, c.SRandMemberN(ctx, "s", -1000).Val(), 1000, "smaller replies still work")
 }
+
+// TestShutdownCommand: SHUTDOWN validates its options like Redis, then
+// closes the connection without a reply and stops the server (Done closes).
+func TestShutdownCommand(t *testing.T) {
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+	defer srv.Close()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
+	defer c.Close()
+	require.EqualError(t, c.Do(ctx, "SHUTDOWN", "SAVE", "NOSAVE").Err(), "ERR syntax error")
+	require.EqualError(t, c.Do(ctx, "SHUTDOWN", "ABORT", "NOW").Err(), "ERR syntax error")
+	require.EqualError(t, c.Do(ctx, "SHUTDOWN", "BOGUS").Err(), "ERR syntax error")
+	require.EqualError(t, c.Do(ctx, "SHUTDOWN", "ABORT").Err(), "ERR No shutdown in progress.")
+	select {
+	case <-srv.Done():
+		t.Fatal("a refused SHUTDOWN stopped the server")
+	default:
+	}
+	require.Error(t, c.Do(ctx, "SHUTDOWN", "NOSAVE").Err(), "the connection closes without a reply")
+	select {
+	case <-srv.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SHUTDOWN did not stop the server")
+	}
+}
