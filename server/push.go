@@ -410,3 +410,11 @@ func appendNotifyChannel(dst []byte, prefix string, db int, suffix []byte) []byt
 	dst = append(dst, "__:"...)
 	return append(dst, suffix...)
 }
+
+// notify publishes a keyspace notification for key in the client's current
+// database: the one call every command family makes after a change (Redis's
+// notifyKeyspaceEvent(type, event, key, c->db->id)). class is one of the
+// config.Notify* bits (NotifyString, NotifyGeneric, ...).
+func (c *Client) notify(class int64, event string, key []byte) {
+	c.srv.notifyKeyspaceEvent(class, event, c.db.ID, key)
+}
