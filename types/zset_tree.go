@@ -1,0 +1,348 @@
+package types
+
+import "sort"
+
+// An order-statistic B+tree of (score, member) items: the ordered part of a
+// sorted set. Redis uses a skiplist whose links carry spans; this tree
+// carries, in every inner node, the number of items under each child, so a
+// rank (ZRANK), the item at a rank (ZRANGE by index) and the number of items
+// before a bound (ZCOUNT) are found in one descent, O(log n). Items sit in
+// leaves of up to zLeafMax items (a few cache lines, few pointers for the
+// garbage collector to trace), and leaves are linked both ways so that a
+// range is read without climbing back up.
+//
+// Invariant of an inner node: every item under kids[i] is less than
+// keys[i], and keys[i] is at most every item under kids[i+1]. Deletions keep
+// it without touching keys, so a key need not be an item still present.
+
+const (
+	zLeafMax  = 64
+	zInnerMax = 64
+	zLeafMin  = zLeafMax / 4
+	zInnerMin = zInnerMax / 4
+)
+
+// ZItem is one member of a sorted set with its score.
+type ZItem struct {
+	Score  float64
+	Member string
+}
+
+// zLess is the sorted-set order: by score, ties by member bytes.
+func zLess(a, b ZItem) bool {
+	return a.Score < b.Score || (a.Score == b.Score && a.Member < b.Member)
+}
+
+type znode struct {
+	// leaf
+	items      []ZItem
+	prev, next *znode
+	// inner
+	kids   []*znode
+	keys   []ZItem
+	counts []int // counts[i]: items under kids[i]
+}
+
+func (n *znode) leaf() bool { return n.kids == nil }
+
+func (n *znode) size() int {
+	if n.leaf() {
+		return len(n.items)
+	}
+	total := 0
+	for _, c := range n.counts {
+		total += c
+	}
+	return total
+}
+
+// childFor is the index of the child whose range holds it.
+func (n *znode) childFor(it ZItem) int {
+	return sort.Search(len(n.keys), func(j int) bool { return zLess(it, n.keys[j]) })
+}
+
+// ztree is the tree. leafMax bounds a leaf; the compact (listpack)
+// encoding sets it to "unbounded" so that the whole set is one leaf.
+type ztree struct {
+	root    *znode
+	length  int
+	leafMax int
+}
+
+func newZTree(leafMax int) ztree {
+	return ztree{root: &znode{}, leafMax: leafMax}
+}
+
+// insert adds it (which must not be present) and returns its rank.
+func (t *ztree) insert(it ZItem) int {
+	rank, right, sep := t.insertInto(t.root, it)
+	if right != nil {
+		left := t.root
+		t.root = &znode{
+			kids:   []*znode{left, right},
+			keys:   []ZItem{sep},
+			counts: []int{left.size(), right.size()},
+		}
+	}
+	t.length++
+	return rank
+}
+
+// insertInto inserts below n; when n splits it returns the new right
+// sibling and the key that separates it from n.
+func (t *ztree) insertInto(n *znode, it ZItem) (rank int, right *znode, sep ZItem) {
+	if n.leaf() {
+		i := sort.Search(len(n.items), func(j int) bool { return !zLess(n.items[j], it) })
+		n.items = append(n.items, ZItem{})
+		copy(n.items[i+1:], n.items[i:])
+		n.items[i] = it
+		if len(n.items) > t.leafMax {
+			right, sep = splitLeaf(n)
+		}
+		return i, right, sep
+	}
+	i := n.childFor(it)
+	r, kidRight, kidSep := t.insertInto(n.kids[i], it)
+	rank = r
+	for _, c := range n.counts[:i] {
+		rank += c
+	}
+	n.counts[i]++
+	if kidRight != nil {
+		n.counts[i] = n.kids[i].size()
+		n.kids = insertAt(n.kids, i+1, kidRight)
+		n.keys = insertAt(n.keys, i, kidSep)
+		n.counts = insertAt(n.counts, i+1, kidRight.size())
+		if len(n.kids) > zInnerMax {
+			right, sep = splitInner(n)
+		}
+	}
+	return rank, right, sep
+}
+
+func insertAt[T any](s []T, i int, v T) []T {
+	var zero T
+	s = append(s, zero)
+	copy(s[i+1:], s[i:])
+	s[i] = v
+	return s
+}
+
+func removeAt[T any](s []T, i int) []T {
+	copy(s[i:], s[i+1:])
+	var zero T
+	s[len(s)-1] = zero
+	return s[:len(s)-1]
+}
+
+func splitLeaf(n *znode) (*znode, ZItem) {
+	h := len(n.items) / 2
+	right := &znode{items: append(make([]ZItem, 0, zLeafMax+1), n.items[h:]...)}
+	clear(n.items[h:])
+	n.items = n.items[:h]
+	right.next, right.prev = n.next, n
+	if n.next != nil {
+		n.next.prev = right
+	}
+	n.next = right
+	return right, right.items[0]
+}
+
+func splitInner(n *znode) (*znode, ZItem) {
+	h := len(n.kids) / 2
+	right := &znode{
+		kids:   append([]*znode(nil), n.kids[h:]...),
+		keys:   append([]ZItem(nil), n.keys[h:]...),
+		counts: append([]int(nil), n.counts[h:]...),
+	}
+	sep := n.keys[h-1]
+	clear(n.kids[h:])
+	clear(n.keys[h-1:])
+	n.kids, n.keys, n.counts = n.kids[:h], n.keys[:h-1], n.counts[:h]
+	return right, sep
+}
+
+// delete removes it and returns the rank it had; found is false when it is
+// not in the tree.
+func (t *ztree) delete(it ZItem) (rank int, found bool) {
+	rank, found = t.deleteFrom(t.root, it)
+	if !found {
+		return 0, false
+	}
+	t.length--
+	if !t.root.leaf() && len(t.root.kids) == 1 {
+		t.root = t.root.kids[0]
+	}
+	return rank, true
+}
+
+func (t *ztree) deleteFrom(n *znode, it ZItem) (int, bool) {
+	if n.leaf() {
+		i := sort.Search(len(n.items), func(j int) bool { return !zLess(n.items[j], it) })
+		if i == len(n.items) || n.items[i] != it {
+			return 0, false
+		}
+		n.items = removeAt(n.items, i)
+		return i, true
+	}
+	i := n.childFor(it)
+	r, found := t.deleteFrom(n.kids[i], it)
+	if !found {
+		return 0, false
+	}
+	for _, c := range n.counts[:i] {
+		r += c
+	}
+	n.counts[i]--
+	t.rebalance(n, i)
+	return r, true
+}
+
+// rebalance refills kids[i] of n when a deletion left it under its
+// minimum, from a sibling that can spare items, or merges it with one.
+func (t *ztree) rebalance(n *znode, i int) {
+	kid := n.kids[i]
+	if kid.leaf() && len(kid.items) >= zLeafMin || !kid.leaf() && len(kid.kids) >= zInnerMin {
+		return
+	}
+	if len(n.kids) == 1 {
+		return
+	}
+	l := i // merge or balance kids[l] and kids[l+1]
+	if i == len(n.kids)-1 {
+		l = i - 1
+	}
+	if kid.leaf() {
+		t.balanceLeaves(n, l)
+	} else {
+		t.balanceInners(n, l)
+	}
+}
+
+func (t *ztree) balanceLeaves(n *znode, l int) {
+	a, b := n.kids[l], n.kids[l+1]
+	total := len(a.items) + len(b.items)
+	if total <= zLeafMax*3/4 {
+		a.items = append(a.items, b.items...)
+		a.next = b.next
+		if b.next != nil {
+			b.next.prev = a
+		}
+		n.counts[l] = len(a.items)
+		n.kids = removeAt(n.kids, l+1)
+		n.keys = removeAt(n.keys, l)
+		n.counts = removeAt(n.counts, l+1)
+		return
+	}
+	want := total / 2
+	if len(a.items) < want { // move the head of b to the tail of a
+		k := want - len(a.items)
+		a.items = append(a.items, b.items[:k]...)
+		rest := copy(b.items, b.items[k:])
+		clear(b.items[rest:])
+		b.items = b.items[:rest]
+	} else { // move the tail of a to the head of b
+		moved := a.items[want:]
+		b.items = append(append(make([]ZItem, 0, zLeafMax+1), moved...), b.items...)
+		clear(moved)
+		a.items = a.items[:want]
+	}
+	n.keys[l] = b.items[0]
+	n.counts[l], n.counts[l+1] = len(a.items), len(b.items)
+}
+
+func (t *ztree) balanceInners(n *znode, l int) {
+	a, b := n.kids[l], n.kids[l+1]
+	if len(a.kids)+len(b.kids) <= zInnerMax*3/4 {
+		a.keys = append(append(a.keys, n.keys[l]), b.keys...)
+		a.kids = append(a.kids, b.kids...)
+		a.counts = append(a.counts, b.counts...)
+		n.counts[l] += n.counts[l+1]
+		n.kids = removeAt(n.kids, l+1)
+		n.keys = removeAt(n.keys, l)
+		n.counts = removeAt(n.counts, l+1)
+		return
+	}
+	for len(a.kids) < len(b.kids)-1 { // rotate b's first child into a
+		a.keys = append(a.keys, n.keys[l])
+		a.kids = append(a.kids, b.kids[0])
+		a.counts = append(a.counts, b.counts[0])
+		n.counts[l] += b.counts[0]
+		n.counts[l+1] -= b.counts[0]
+		n.keys[l] = b.keys[0]
+		b.kids, b.keys, b.counts = removeAt(b.kids, 0), removeAt(b.keys, 0), removeAt(b.counts, 0)
+	}
+	for len(b.kids) < len(a.kids)-1 { // rotate a's last child into b
+		last := len(a.kids) - 1
+		b.keys = insertAt(b.keys, 0, n.keys[l])
+		b.kids = insertAt(b.kids, 0, a.kids[last])
+		b.counts = insertAt(b.counts, 0, a.counts[last])
+		n.counts[l] -= a.counts[last]
+		n.counts[l+1] += a.counts[last]
+		n.keys[l] = a.keys[last-1]
+		a.kids, a.keys, a.counts = a.kids[:last], a.keys[:last-1], a.counts[:last]
+	}
+}
+
+// at returns the leaf holding the item of rank r and its index there.
+func (t *ztree) at(r int) (*znode, int) {
+	n := t.root
+	for !n.leaf() {
+		i := 0
+		for r >= n.counts[i] {
+			r -= n.counts[i]
+			i++
+		}
+		n = n.kids[i]
+	}
+	return n, r
+}
+
+// countBefore is the number of items for which before is true; before
+// must be true for a prefix of the order and false after it (a lower
+// bound).
+func (t *ztree) countBefore(before func(ZItem) bool) int {
+	n, rank := t.root, 0
+	for !n.leaf() {
+		i := sort.Search(len(n.keys), func(j int) bool { return !before(n.keys[j]) })
+		for _, c := range n.counts[:i] {
+			rank += c
+		}
+		n = n.kids[i]
+	}
+	return rank + sort.Search(len(n.items), func(j int) bool { return !before(n.items[j]) })
+}
+
+// ascend calls fn for the items from rank r upwards while fn returns true.
+func (t *ztree) ascend(r int, fn func(ZItem) bool) {
+	if r < 0 || r >= t.length {
+		return
+	}
+	n, i := t.at(r)
+	for ; n != nil; n, i = n.next, 0 {
+		for ; i < len(n.items); i++ {
+			if !fn(n.items[i]) {
+				return
+			}
+		}
+	}
+}
+
+// descend calls fn for the items from rank r downwards while fn returns
+// true.
+func (t *ztree) descend(r int, fn func(ZItem) bool) {
+	if r < 0 || r >= t.length {
+		return
+	}
+	n, i := t.at(r)
+	for n != nil {
+		for ; i >= 0; i-- {
+			if !fn(n.items[i]) {
+				return
+			}
+		}
+		if n = n.prev; n != nil {
+			i = len(n.items) - 1
+		}
+	}
+}
