@@ -192,7 +192,7 @@ func zsetEncodingCases() []dcase {
 			"OBJECT ENCODING d", "ZRANGESTORE d big 0 1 BYSCORE", "OBJECT ENCODING d", "COPY big cp", "OBJECT ENCODING cp",
 			"ZDIFFSTORE d 2 big l", "OBJECT ENCODING d", "ZRANGE d 0 -1 WITHSCORES"),
 		tc("skiplist ranges",
-			"ZADD z " + scoredRange(40, func(i int) string { return fmt.Sprint(i % 7) }), "OBJECT ENCODING z",
+			"ZADD z "+scoredRange(40, func(i int) string { return fmt.Sprint(i % 7) }), "OBJECT ENCODING z",
 			"ZRANGE z 0 -1 WITHSCORES", "ZRANGE z 5 30 REV", "ZRANGEBYSCORE z (2 5 LIMIT 3 7", "ZREVRANGEBYSCORE z 5 (2 LIMIT 2 4",
 			"ZCOUNT z 2 4", "ZRANK z m013", "ZREVRANK z m013", "ZREMRANGEBYRANK z 10 20", "ZRANGE z 0 -1",
 			"ZREMRANGEBYSCORE z 3 3", "ZCARD z", "ZPOPMIN z 3", "ZPOPMAX z 3", "ZRANGE z 0 -1 WITHSCORES",
