@@ -63,7 +63,7 @@ func parseFlags(args []string) (*config, error) {
 	only := fs.String("only", strings.Join(allPeers, ","), "comma list of peers to run: kioku,redis,miniredis")
 	tests := fs.String("tests", defaultTests, "comma list of redis-benchmark tests (-t names)")
 	pipes := fs.String("pipelines", "1,16", "comma list of pipeline depths (redis-benchmark -P)")
-	measure := fs.String("measure", "throughput,memory", "what to measure: throughput, memory or both")
+	measure := fs.String("measure", "throughput,memory,publish", "what to measure: throughput, memory, publish (comma list)")
 	cfg := &config{}
 	fs.IntVar(&cfg.requests, "n", 200000, "requests per redis-benchmark test")
 	fs.IntVar(&cfg.clients, "c", 50, "parallel redis-benchmark connections")
@@ -99,8 +99,8 @@ func (cfg *config) fill(only, tests, pipes, measure string) error {
 	}
 	cfg.measure = map[string]bool{}
 	for _, m := range splitList(measure) {
-		if m != "throughput" && m != "memory" {
-			return fmt.Errorf("-measure: unknown %q (want throughput, memory)", m)
+		if m != "throughput" && m != "memory" && m != "publish" {
+			return fmt.Errorf("-measure: unknown %q (want throughput, memory, publish)", m)
 		}
 		cfg.measure[m] = true
 	}
@@ -170,6 +170,9 @@ func run(cfg *config) int {
 	}
 	if cfg.measure["memory"] && ctx.Err() == nil {
 		failures = append(failures, measureMemory(ctx, env, cfg, res)...)
+	}
+	if cfg.measure["publish"] && ctx.Err() == nil {
+		failures = append(failures, measurePublish(ctx, env, cfg, res)...)
 	}
 	if cfg.measure["throughput"] {
 		res.buildThroughputRows(cfg)

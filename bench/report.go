@@ -15,6 +15,7 @@ type results struct {
 	Config     map[string]any  `json:"config"`
 	Throughput []throughputRow `json:"throughput"`
 	Memory     []memoryResult  `json:"memory"`
+	Publish    []publishResult `json:"publish,omitempty"`
 
 	samples map[sampleKey][]float64
 	names   map[string][]string // requested test -> CSV row names, first seen first
@@ -136,6 +137,9 @@ func printReport(w io.Writer, peers []string, res *results) {
 	}
 	if len(res.Memory) > 0 {
 		printMemory(w, peers, res.Memory)
+	}
+	if len(res.Publish) > 0 {
+		printPublish(w, peers, res.Publish)
 	}
 }
 

@@ -33,6 +33,9 @@ type Client struct {
 	// transaction, or a script) sees one time.
 	now int64
 	cmd *Command // the running command
+	// notifiedExplicitly: the running command fired its keyspace events
+	// itself, in place of its declared one (notify.go).
+	notifiedExplicitly bool
 
 	addr, laddr string
 	createdAt   time.Time

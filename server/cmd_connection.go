@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -254,7 +255,7 @@ func cmdClientGetName(c *Client, args [][]byte) {
 }
 
 func cmdClientInfo(c *Client, args [][]byte) {
-	c.w.Verbatim("txt", c.infoLine(time.Now())+"\n")
+	c.w.Verbatim("txt", c.infoLine(time.Now(), c.ownBuffers(args))+"\n")
 }
 
 func cmdClientList(c *Client, args [][]byte) {
@@ -294,15 +295,64 @@ func cmdClientList(c *Client, args [][]byte) {
 		if typ != "" && typ != clientType(cl) {
 			continue
 		}
-		sb.WriteString(cl.infoLine(now))
+		var own clientBuffers
+		if cl == c {
+			own = c.ownBuffers(args)
+		}
+		sb.WriteString(cl.infoLine(now, own))
 		sb.WriteByte('\n')
 	}
 	c.w.Verbatim("txt", sb.String())
 }
 
+// clientBuffers are the sizes of a client's input and pending output that
+// only its own goroutine may read: the caller's, for its own line. Other
+// clients are between commands (or in one, for a moment), where Redis
+// shows them at zero too.
+type clientBuffers struct {
+	qbuf, argvMem, obl int64
+}
+
+// ownBuffers measures the calling client: its request (as its RESP
+// encoding) and what follows it in the read buffer, its arguments, and
+// the replies of its pipeline not written yet.
+func (c *Client) ownBuffers(args [][]byte) clientBuffers {
+	req := int64(len(strconv.Itoa(len(args))) + 3)
+	for _, a := range args {
+		req += int64(len(strconv.Itoa(len(a))) + 3 + len(a) + 2)
+	}
+	return clientBuffers{
+		qbuf:    req + int64(c.rd.Buffered()),
+		argvMem: int64(argsSize(args)),
+		obl:     int64(c.w.Len()),
+	}
+}
+
+// queuedOutput is the messages and replies waiting in a subscriber's queue
+// (oll=, omem=), what client-output-buffer-limit measures. Another
+// client's push field is safe to read once pubsubMode is seen set: the
+// queue is created before the flag is stored.
+func (c *Client) queuedOutput() (items, bytes int64) {
+	if !c.pubsubMode.Load() {
+		return 0, 0
+	}
+	q := c.push
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return int64(len(q.items) + len(q.held)), q.queued + q.heldBytes + q.writing
+}
+
+// Sizes CLIENT LIST reports for the fixed part of a client: Redis's query
+// buffer allocation, its reply buffer and the client structure.
+const (
+	clientQueryBufSize = 20474
+	clientReplyBufSize = 16384
+	clientBaseMem      = 20480
+)
+
 // infoLine is the client's CLIENT LIST / CLIENT INFO line with Redis 7.0's
 // fields in Redis's order.
-func (c *Client) infoLine(now time.Time) string {
+func (c *Client) infoLine(now time.Time, own clientBuffers) string {
 	name := c.getName()
 	lastCmd := "NULL"
 	if cmd := c.lastCmd.Load(); cmd != nil {
@@ -312,8 +362,15 @@ func (c *Client) infoLine(now time.Time) string {
 	if c.pubsubMode.Load() {
 		flags += "P"
 	}
+	multi := c.tx.shownQueued.Load() - 1
+	if multi >= 0 {
+		flags += "x"
+	}
 	if c.blocked.Load() {
 		flags += "b"
+	}
+	if c.watchDirty.Load() {
+		flags += "d"
 	}
 	if flags == "" {
 		flags = "N"
@@ -323,9 +380,17 @@ func (c *Client) infoLine(now time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d",
 		c.id, c.addr, c.laddr, 8, name, int64(now.Sub(c.createdAt).Seconds()), idle, flags, c.db.ID)
-	fmt.Fprintf(&b, " sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0", sub, psub, ssub)
-	fmt.Fprintf(&b, " rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
-		16384, 20480, lastCmd, c.user, c.w.Proto())
+	multiMem := c.tx.shownMem.Load()
+	oll, omem := c.queuedOutput()
+	events := "r"
+	if omem > 0 {
+		events = "rw"
+	}
+	totMem := clientBaseMem + clientQueryBufSize + own.argvMem + multiMem + own.obl + omem
+	fmt.Fprintf(&b, " sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d",
+		sub, psub, ssub, multi, own.qbuf, max(clientQueryBufSize-own.qbuf, 0), own.argvMem, multiMem)
+	fmt.Fprintf(&b, " rbs=%d rbp=%d obl=%d oll=%d omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=-1 resp=%d",
+		clientReplyBufSize, own.obl, own.obl, oll, omem, totMem, events, lastCmd, c.user, c.w.Proto())
 	return b.String()
 }
 

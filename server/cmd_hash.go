@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
+	"github.com/kioku-db/kioku/server/config"
 	"github.com/kioku-db/kioku/store"
 	"github.com/kioku-db/kioku/types"
 )
@@ -40,6 +41,10 @@ func init() {
 		{"hincrbyfloat", cmdHIncrByFloat, lockKeys},
 		{"hscan", cmdHScan, lockKeys},
 		{"hrandfield", cmdHRandField, lockKeys},
+	})
+	declareEvents(config.NotifyHash, []keyEvent{
+		{"hset", "hset"}, {"hmset", "hset"}, {"hsetnx", "hset"}, {"hdel", "hdel"},
+		{"hincrby", "hincrby"}, {"hincrbyfloat", "hincrbyfloat"},
 	})
 }
 

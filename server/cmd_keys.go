@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kioku-db/kioku/server/config"
 	"github.com/kioku-db/kioku/store"
 	"github.com/kioku-db/kioku/types"
 )
@@ -58,6 +59,14 @@ func init() {
 		{"object|idletime", cmdObjectIdleTime, lockKeys},
 		{"object|refcount", cmdObjectRefCount, lockKeys},
 		{"object|help", cmdObjectHelp, lockNone},
+	})
+	// RENAME, RENAMENX, MOVE and COPY fire their events themselves, and an
+	// EXPIRE to a past deadline fires del. FLUSHDB, FLUSHALL and SWAPDB
+	// fire nothing, as in Redis.
+	declareEvents(config.NotifyGeneric, []keyEvent{
+		{"del", "del"}, {"unlink", "del"},
+		{"expire", "expire"}, {"pexpire", "expire"}, {"expireat", "expire"}, {"pexpireat", "expire"},
+		{"persist", "persist"},
 	})
 }
 
@@ -133,6 +142,8 @@ func renameKey(c *Client, src, dst []byte, nx bool) {
 		return
 	}
 	c.db.Rename(src, dst, c.now)
+	c.notify(config.NotifyGeneric, "rename_from", src)
+	c.notify(config.NotifyGeneric, "rename_to", dst)
 	if nx {
 		c.w.Int(1)
 	} else {
@@ -320,6 +331,8 @@ func cmdMove(c *Client, args [][]byte) {
 		return
 	}
 	if c.db.MoveTo(dst, args[1], c.now) {
+		c.notify(config.NotifyGeneric, "move_from", args[1])
+		c.notifyIn(dst, config.NotifyGeneric, "move_to", args[1])
 		c.w.Int(1)
 	} else {
 		c.w.Int(0)
@@ -359,15 +372,30 @@ func cmdCopy(c *Client, args [][]byte) {
 	}
 	// Looked up even under REPLACE: an expired destination is expired
 	// (and counted) here, not silently overwritten.
-	if dst.Lookup(newKey, c.now) != nil && !replace {
-		c.w.Int(0)
-		return
+	if dst.Lookup(newKey, c.now) != nil {
+		if !replace {
+			c.w.Int(0)
+			return
+		}
+		if !copyable(e) {
+			c.w.Error(errCopyUnsupported)
+			return
+		}
+		// Redis replaces by deleting and adding: the key is new again.
+		dst.Delete(newKey, c.now)
 	}
 	if !copyEntry(e, dst, newKey) {
 		c.w.Error(errCopyUnsupported)
 		return
 	}
+	c.notifyIn(dst, config.NotifyGeneric, "copy_to", newKey)
 	c.w.Int(1)
+}
+
+// copyable reports whether copyEntry can copy e.
+func copyable(e *store.Entry) bool {
+	_, ok := e.Obj.(interface{ Clone() any })
+	return e.IsString() || ok
 }
 
 // copyEntry stores a deep copy of e under key in db, with e's TTL. Strings
@@ -553,6 +581,7 @@ func expireKey(c *Client, args [][]byte, name string, seconds, relative bool) {
 	}
 	if when <= c.now {
 		c.db.Delete(args[1], c.now)
+		c.notify(config.NotifyGeneric, "del", args[1])
 	} else {
 		c.db.SetExpire(e, when)
 	}
@@ -606,7 +635,7 @@ func cmdPersist(c *Client, args [][]byte) {
 // objectLookup finds the key of an OBJECT subcommand without counting as
 // an access; a missing key answers null.
 func objectLookup(c *Client, key []byte) *store.Entry {
-	e := c.db.LookupReadNoTouch(key, c.now)
+	e := c.db.LookupReadQuiet(key, c.now)
 	if e == nil {
 		c.w.Null()
 	}

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/kioku-db/kioku/server/config"
 	"github.com/kioku-db/kioku/store"
 	"github.com/kioku-db/kioku/types"
 )
@@ -50,6 +51,12 @@ func init() {
 		{"blmove", cmdBLMove, lockKeys},
 		{"brpoplpush", cmdBRPopLPush, lockKeys},
 		{"blmpop", cmdBLMPop, lockKeys},
+	})
+	// Pops and moves fire their events themselves (listPopped,
+	// moveElement): a blocked client is served with no dispatcher around.
+	declareEvents(config.NotifyList, []keyEvent{
+		{"lpush", "lpush"}, {"rpush", "rpush"}, {"lpushx", "lpush"}, {"rpushx", "rpush"},
+		{"linsert", "linsert"}, {"lset", "lset"}, {"lrem", "lrem"}, {"ltrim", "ltrim"},
 	})
 }
 
@@ -114,6 +121,30 @@ func getList(c *Client, key []byte, read bool) (l *types.List, ok bool) {
 		return nil, false
 	}
 	return l, true
+}
+
+// listPopped fires a pop's events (the pop, and del when the list became
+// empty) and stores the change.
+func listPopped(c *Client, key []byte, l *types.List, end listEnd) {
+	c.notify(config.NotifyList, popEvent(end), key)
+	if l.Len() == 0 {
+		c.notify(config.NotifyGeneric, "del", key)
+	}
+	listChanged(c, key, l)
+}
+
+func popEvent(end listEnd) string {
+	if end == listLeft {
+		return "lpop"
+	}
+	return "rpop"
+}
+
+func pushEvent(end listEnd) string {
+	if end == listLeft {
+		return "lpush"
+	}
+	return "rpush"
 }
 
 // listChanged signals a change made in place, deleting the key when the
@@ -200,7 +231,7 @@ func popCommand(c *Client, args [][]byte, end listEnd) {
 			return
 		}
 	}
-	listChanged(c, args[1], l)
+	listPopped(c, args[1], l, end)
 }
 
 func cmdLLen(c *Client, args [][]byte) {
@@ -563,8 +594,12 @@ func moveElement(c *Client, l *types.List, src, dst []byte, from, to listEnd) ([
 		pushEnd(nl, to, v)
 		c.db.SetObject(dst, nl)
 	}
-	if !bytes.Equal(src, dst) {
-		listChanged(c, src, l)
+	// Redis's order: the push, then the pop (and del) on the source.
+	c.notify(config.NotifyList, pushEvent(to), dst)
+	if bytes.Equal(src, dst) {
+		c.notify(config.NotifyList, popEvent(from), src)
+	} else {
+		listPopped(c, src, l, from)
 	}
 	return v, true
 }
@@ -640,7 +675,7 @@ func replyMPop(c *Client, key []byte, l *types.List, r mpopRequest) {
 	for i := 0; i < n; i++ {
 		c.w.Bulk(popEnd(l, r.end))
 	}
-	listChanged(c, key, l)
+	listPopped(c, key, l, r.end)
 }
 
 // parseBlockTimeout parses a blocking command's timeout in seconds the way
@@ -716,7 +751,7 @@ func blockingPop(c *Client, args [][]byte, end listEnd) {
 		c.w.Array(2)
 		c.w.Bulk(key)
 		c.w.Bulk(popEnd(l, end))
-		listChanged(c, key, l)
+		listPopped(c, key, l, end)
 	}
 	answered, behind := blockingListKeys(c, keys, take)
 	if answered {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/kioku-db/kioku/server/config"
 	"github.com/kioku-db/kioku/store"
 	"github.com/kioku-db/kioku/types"
 )
@@ -42,6 +43,12 @@ func init() {
 		{"sdiff", cmdSDiff, lockKeys},
 		{"sdiffstore", cmdSDiffStore, lockKeys},
 		{"sscan", cmdSScan, lockKeys},
+	})
+	// SMOVE and the stores with an empty result fire their events
+	// themselves.
+	declareEvents(config.NotifySet, []keyEvent{
+		{"sadd", "sadd"}, {"srem", "srem"}, {"spop", "spop"},
+		{"sinterstore", "sinterstore"}, {"sunionstore", "sunionstore"}, {"sdiffstore", "sdiffstore"},
 	})
 }
 
@@ -217,12 +224,18 @@ func cmdSMove(c *Client, args [][]byte) {
 		return
 	}
 	afterRemoval(c, src, srcSet)
+	c.notify(config.NotifySet, "srem", src)
+	if srcSet.Len() == 0 {
+		c.notify(config.NotifyGeneric, "del", src)
+	}
 	if dstSet == nil {
 		dstSet = types.NewSet()
 		dstSet.Add(transient(member), c.maxIntsetEntries())
 		c.db.SetObject(dst, dstSet)
+		c.notify(config.NotifySet, "sadd", dst)
 	} else if dstSet.Add(transient(member), c.maxIntsetEntries()) {
 		c.db.Touched(dst)
+		c.notify(config.NotifySet, "sadd", dst)
 	}
 	c.w.Int(1)
 }
@@ -430,7 +443,10 @@ func loadSets(c *Client, keys [][]byte, forWrite bool) ([]*types.Set, bool) {
 // empty) and answers the cardinality.
 func storeSetResult(c *Client, dst []byte, result *types.Set) {
 	if result.Len() == 0 {
-		c.db.Delete(dst, c.now)
+		if c.db.Delete(dst, c.now) {
+			c.notify(config.NotifyGeneric, "del", dst)
+		}
+		c.noDeclaredEvent()
 		c.w.Int(0)
 		return
 	}

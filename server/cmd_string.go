@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"strconv"
 
+	"github.com/kioku-db/kioku/server/config"
 	"github.com/kioku-db/kioku/store"
 )
 
@@ -34,6 +35,24 @@ func init() {
 		{"setrange", cmdSetRange, lockKeys},
 		{"lcs", cmdLCS, lockKeys},
 	})
+	// SET, SETEX, PSETEX, MSET, MSETNX and GETEX fire their events
+	// themselves (setString, cmdGetEX).
+	declareEvents(config.NotifyString, []keyEvent{
+		{"setnx", "set"}, {"getset", "set"},
+		{"incr", "incrby"}, {"incrby", "incrby"}, {"decr", "incrby"}, {"decrby", "incrby"},
+		{"incrbyfloat", "incrbyfloat"}, {"append", "append"}, {"setrange", "setrange"},
+	})
+	declareEvents(config.NotifyGeneric, []keyEvent{{"getdel", "del"}})
+}
+
+// setString stores a string for SET, SETEX, PSETEX and MSET and fires
+// Redis's events: set, then expire when it got a TTL.
+func setString(c *Client, key []byte, val string, expireAt int64, keepTTL bool) {
+	c.db.SetString(key, val, expireAt, keepTTL)
+	c.notify(config.NotifyString, "set", key)
+	if expireAt != 0 {
+		c.notify(config.NotifyGeneric, "expire", key)
+	}
 }
 
 // readString looks key up for reading: ok is false (and the reply written)
@@ -176,7 +195,7 @@ func cmdSet(c *Client, args [][]byte) {
 	if !o.get && !o.nx && !o.xx {
 		// Plain SET: no need to look the old value up; SetString replaces
 		// whatever is there in one table probe.
-		c.db.SetString(args[1], string(args[2]), at, o.keepTTL)
+		setString(c, args[1], string(args[2]), at, o.keepTTL)
 		c.w.OK()
 		return
 	}
@@ -201,7 +220,7 @@ func cmdSet(c *Client, args [][]byte) {
 		}
 		return
 	}
-	c.db.SetString(args[1], string(args[2]), at, o.keepTTL)
+	setString(c, args[1], string(args[2]), at, o.keepTTL)
 	if !o.get {
 		c.w.OK()
 	} else if found {
@@ -228,7 +247,7 @@ func setWithExpire(c *Client, args [][]byte, unit expireUnit) {
 	if !ok {
 		return
 	}
-	c.db.SetString(args[1], string(args[3]), at, false)
+	setString(c, args[1], string(args[3]), at, false)
 	c.w.OK()
 }
 
@@ -277,10 +296,13 @@ func cmdGetEX(c *Client, args [][]byte) {
 	case o.unit != expireNone && at <= c.now:
 		// An absolute time already in the past deletes the key now.
 		c.db.Delete(args[1], c.now)
+		c.notify(config.NotifyGeneric, "del", args[1])
 	case o.unit != expireNone:
 		c.db.SetExpire(e, at)
+		c.notify(config.NotifyGeneric, "expire", args[1])
 	case o.persist && e.Expire != 0:
 		c.db.SetExpire(e, 0)
+		c.notify(config.NotifyGeneric, "persist", args[1])
 	}
 }
 
@@ -302,7 +324,7 @@ func cmdMSet(c *Client, args [][]byte) {
 		return
 	}
 	for i := 1; i < len(args); i += 2 {
-		c.db.SetString(args[i], string(args[i+1]), 0, false)
+		setString(c, args[i], string(args[i+1]), 0, false)
 	}
 	c.w.OK()
 }
@@ -319,7 +341,7 @@ func cmdMSetNX(c *Client, args [][]byte) {
 		}
 	}
 	for i := 1; i < len(args); i += 2 {
-		c.db.SetString(args[i], string(args[i+1]), 0, false)
+		setString(c, args[i], string(args[i+1]), 0, false)
 	}
 	c.w.Int(1)
 }

@@ -39,7 +39,19 @@ type txState struct {
 	active  bool
 	aborted bool // a command was rejected while queuing: EXEC will abort
 	queue   []queuedCommand
+	// writes: a queued command may change data, so CLIENT PAUSE WRITE
+	// holds the EXEC (Redis's mstate.cmd_flags).
+	writes bool
+	// What CLIENT LIST shows to other clients: shownQueued is 1 + the
+	// number of queued commands in MULTI, 0 outside (so multi= is it
+	// minus one, Redis's -1 outside MULTI); shownMem is multi-mem=.
+	shownQueued atomic.Int64
+	shownMem    atomic.Int64
 }
+
+// multiCmdSize is what Redis counts per queued command in multi-mem
+// (sizeof(multiCmd)) besides its arguments.
+const multiCmdSize = 24
 
 type queuedCommand struct {
 	cmd  *Command
@@ -62,16 +74,37 @@ func (t *txState) enqueue(cmd *Command, args [][]byte) {
 		cp[i] = append([]byte(nil), a...)
 	}
 	t.queue = append(t.queue, queuedCommand{cmd, cp})
+	t.writes = t.writes || cmd.has(flagWrite|flagMayReplicate)
+	t.shownQueued.Add(1)
+	t.shownMem.Add(int64(argsSize(args)) + multiCmdSize)
 }
 
-func (t *txState) reset() { *t = txState{} }
+func argsSize(args [][]byte) int {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	return n
+}
+
+func (t *txState) reset() {
+	t.active, t.aborted, t.queue, t.writes = false, false, nil, false
+	t.shownQueued.Store(0)
+	t.shownMem.Store(0)
+}
+
+// start enters MULTI.
+func (t *txState) start() {
+	t.active = true
+	t.shownQueued.Store(1)
+}
 
 func cmdMulti(c *Client, args [][]byte) {
 	if c.tx.active {
 		c.w.Error(errNestedMulti)
 		return
 	}
-	c.tx.active = true
+	c.tx.start()
 	c.w.OK()
 }
 
@@ -91,7 +124,12 @@ func cmdExec(c *Client, args [][]byte) {
 		return
 	}
 	queue, aborted := c.tx.queue, c.tx.aborted
+	// The transaction shows in CLIENT LIST until it has run, as in Redis.
+	shownQueued, shownMem := c.tx.shownQueued.Load(), c.tx.shownMem.Load()
 	c.tx.reset()
+	c.tx.shownQueued.Store(shownQueued)
+	c.tx.shownMem.Store(shownMem)
+	defer c.tx.reset()
 	defer c.srv.watches.unwatchAll(c)
 	if aborted {
 		c.w.Error(errExecAbort)

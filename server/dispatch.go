@@ -51,11 +51,14 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	case c.tx.active && cmd.has(flagNoMulti):
 		errMsg = errNotInMulti
 	case c.tx.active && !txControl(cmd):
+		// Redis holds a paused command even when it is only queued.
+		s.pause.wait(cmd, c.mayWrite(cmd))
+		c.lastCmd.Store(cmd) // CLIENT LIST shows the last queued command, as Redis
 		c.tx.enqueue(cmd, args)
 		c.w.Status("QUEUED")
 		return
 	default:
-		s.pause.wait(cmd)
+		s.pause.wait(cmd, c.mayWrite(cmd))
 		s.call(c, cmd, args)
 		return
 	}
@@ -157,7 +160,11 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte, start time.Time) {
 	c.cmd = cmd
 	c.lastCmd.Store(cmd)
 	mark := c.w.Len()
+	events := s.beginCommandEvents(c, cmd)
 	s.runHandler(c, cmd, args)
+	if events {
+		s.endCommandEvents(c, cmd)
+	}
 	st := &s.cmdStats[cmd.idx]
 	st.calls.Add(1)
 	st.usec.Add(time.Since(start).Microseconds())

@@ -45,15 +45,23 @@ func (p *pauseState) stop() {
 // active reports whether a pause is in force; p.mu held.
 func (p *pauseState) active() bool { return !p.until.IsZero() && time.Now().Before(p.until) }
 
-// wait holds a command while a pause applies to it. CLIENT UNPAUSE and
-// PAUSE themselves always run, so a paused server can be resumed.
-func (p *pauseState) wait(cmd *Command) {
+// mayWrite reports whether running (or queuing) cmd may change data, for
+// CLIENT PAUSE WRITE: a write or may-replicate command, or the EXEC of a
+// transaction that holds one (Redis's is_may_replicate_command).
+func (c *Client) mayWrite(cmd *Command) bool {
+	return cmd.has(flagWrite|flagMayReplicate) || cmd.Name == "exec" && c.tx.writes
+}
+
+// wait holds a command while a pause applies to it; mayWrite is
+// Client.mayWrite. CLIENT UNPAUSE and PAUSE themselves always run, so a
+// paused server can be resumed.
+func (p *pauseState) wait(cmd *Command, mayWrite bool) {
 	if cmd.Name == "client|unpause" || cmd.Name == "client|pause" {
 		return
 	}
 	for {
 		p.mu.Lock()
-		if !p.active() || !(p.all || cmd.has(flagWrite) || cmd.has(flagMayReplicate)) {
+		if !p.active() || !(p.all || mayWrite) {
 			p.mu.Unlock()
 			return
 		}

@@ -77,6 +77,7 @@ func (s *Server) initPubSub() {
 	}
 	_ = setNotify("")
 	s.cfg.OnApply("notify-keyspace-events", setNotify)
+	s.initNotifyHooks()
 }
 
 // message is one published message, shared by every receiver (and every
@@ -385,9 +386,9 @@ func (s *Server) publish(kind pubsub.Kind, channel, payload []byte) int {
 // notifyKeyspaceEvent: when notify-keyspace-events enables class (one of
 // the config.Notify* class bits), event on key in database db goes to
 // __keyspace@<db>__:<key> (K) with the event as message, and to
-// __keyevent@<db>__:<event> (E) with the key as message. Command families
-// call it after a change, with their locks held; it costs one atomic load
-// when notifications are off.
+// __keyevent@<db>__:<event> (E) with the key as message. It runs with
+// the command's locks held (see notify.go for who calls it); it costs one
+// atomic load when notifications are off.
 func (s *Server) notifyKeyspaceEvent(class int64, event string, db int, key []byte) {
 	flags := s.pubsub.notify.Load()
 	if flags&class == 0 || flags&(config.NotifyKeyspace|config.NotifyKeyevent) == 0 || s.pubsub.hub.Empty() {
@@ -409,12 +410,4 @@ func appendNotifyChannel(dst []byte, prefix string, db int, suffix []byte) []byt
 	dst = strconv.AppendInt(dst, int64(db), 10)
 	dst = append(dst, "__:"...)
 	return append(dst, suffix...)
-}
-
-// notify publishes a keyspace notification for key in the client's current
-// database: the one call every command family makes after a change (Redis's
-// notifyKeyspaceEvent(type, event, key, c->db->id)). class is one of the
-// config.Notify* bits (NotifyString, NotifyGeneric, ...).
-func (c *Client) notify(class int64, event string, key []byte) {
-	c.srv.notifyKeyspaceEvent(class, event, c.db.ID, key)
 }

@@ -85,6 +85,11 @@ type Command struct {
 	// idx indexes the per-server statistics (Server.cmdStats): several
 	// servers in one process share the table but not the counters.
 	idx int
+
+	// event (of class eventClass) is the keyspace event the command fires
+	// on each key it writes, "" for none (declareEvents, notify.go).
+	event      string
+	eventClass int64
 }
 
 // commandStats are INFO commandstats' counters for one command.
@@ -162,6 +167,17 @@ func (t *commandTable) lookup(name []byte) *Command {
 		buf[i] = ch
 	}
 	return t.byName[string(buf[:len(name)])]
+}
+
+// find returns the command or subcommand ("client|kill") bound to a
+// lower-case name, or nil.
+func (t *commandTable) find(name string) *Command {
+	parent, sub, isSub := strings.Cut(name, "|")
+	cmd := t.byName[parent]
+	if cmd == nil || !isSub {
+		return cmd
+	}
+	return cmd.subs[sub]
 }
 
 // subcommand finds a container's subcommand in any case.

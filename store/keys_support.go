@@ -14,11 +14,12 @@ func (db *DB) MoveTo(dst *DB, key []byte, now int64) bool {
 	expire := e.Expire
 	sh, h := db.shardFor(e.Key)
 	db.unlink(sh, e.Key, h)
-	db.modified(e.Key)
+	db.wrote(sh, e.Key)
 	// The hash seed is global, so the key falls in the same shard index.
 	dsh := &dst.shards[shardOf(h)]
 	dsh.dict.add(e, h)
 	dsh.setExpire(e, expire)
-	dst.modified(e.Key)
+	dst.added(e.Key)
+	dst.wrote(dsh, e.Key)
 	return true
 }

@@ -1,9 +1,6 @@
 package store
 
-import (
-	"slices"
-	"sync"
-)
+import "slices"
 
 // Locks is what one command holds on the keyspace. A client keeps one and
 // reuses it, so taking locks allocates nothing on the hot path.
@@ -14,8 +11,36 @@ import (
 type Locks struct {
 	store *Store
 	mode  lockMode
-	held  []*sync.Mutex
+	held  []*shard
 	order []shardRef
+
+	// recording makes the store note each write made under these locks
+	// (RecordWrites), for the command's keyspace notifications.
+	recording bool
+	writes    []Write
+}
+
+// Write is a key a command wrote: set, changed in place, deleted or given
+// a TTL. Expiry is not a write.
+type Write struct {
+	DB  *DB
+	Key string
+}
+
+// RecordWrites starts recording the writes made under l, forgetting the
+// previous record. Recording survives Release and retaking the locks.
+func (l *Locks) RecordWrites() {
+	clear(l.writes)
+	l.writes = l.writes[:0]
+	l.recording = true
+}
+
+// StopRecording ends the record and returns it, in the order the writes
+// happened, a key once per write. The slice is valid until the next
+// RecordWrites.
+func (l *Locks) StopRecording() []Write {
+	l.recording = false
+	return l.writes
 }
 
 type lockMode uint8
@@ -39,6 +64,7 @@ func compareShardRef(a, b shardRef) int {
 func (l *Locks) All(s *Store) {
 	s.world.Lock()
 	l.store, l.mode = s, lockExclusive
+	s.holder = l
 }
 
 // Keys locks the shards of keys in db.
@@ -48,7 +74,8 @@ func (l *Locks) Keys(s *Store, db *DB, keys [][]byte) {
 	if len(keys) == 1 {
 		sh := &db.shards[shardOf(hashKey(string(keys[0])))]
 		sh.mu.Lock()
-		l.held = append(l.held[:0], &sh.mu)
+		sh.holder = l
+		l.held = append(l.held[:0], sh)
 		return
 	}
 	l.order = l.order[:0]
@@ -75,9 +102,10 @@ func (l *Locks) lockOrdered() {
 		if i > 0 && r == l.order[i-1] {
 			continue
 		}
-		mu := &l.store.dbs[r.db].shards[r.shard].mu
-		mu.Lock()
-		l.held = append(l.held, mu)
+		sh := &l.store.dbs[r.db].shards[r.shard]
+		sh.mu.Lock()
+		sh.holder = l
+		l.held = append(l.held, sh)
 	}
 }
 
@@ -90,13 +118,16 @@ func (l *Locks) Exclusive() bool { return l.mode == lockExclusive }
 // Release drops everything held, in reverse order.
 func (l *Locks) Release() {
 	for i := len(l.held) - 1; i >= 0; i-- {
-		l.held[i].Unlock()
+		l.held[i].holder = nil
+		l.held[i].mu.Unlock()
+		l.held[i] = nil
 	}
 	l.held = l.held[:0]
 	switch l.mode {
 	case lockShared:
 		l.store.world.RUnlock()
 	case lockExclusive:
+		l.store.holder = nil
 		l.store.world.Unlock()
 	}
 	l.mode = lockNone

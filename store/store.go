@@ -75,6 +75,9 @@ type shard struct {
 	// keyspace_hits / keyspace_misses, counted per shard so that commands
 	// on different shards do not contend on one counter.
 	hits, misses atomic.Int64
+	// holder is the lock set holding mu through Locks.Keys, so a write
+	// can be recorded for the command that made it (Locks.RecordWrites).
+	holder *Locks
 }
 
 // DB is one numbered database.
@@ -87,18 +90,26 @@ type DB struct {
 // Hooks are called by the store with the command's locks held.
 type Hooks struct {
 	// Modified is called for every key a write touches (WATCH, blocked
-	// clients, client-side caching).
+	// clients, client-side caching), expiry included.
 	Modified func(db *DB, key string)
-	// Expired is called when a key is deleted because its TTL passed.
+	// Expired is called when a key is deleted because its TTL passed,
+	// lazily or by active expiry, before Modified.
 	Expired func(db *DB, key string)
+	// Added is called when a write creates a key that was absent (Redis's
+	// dbAdd: the "new" keyspace event).
+	Added func(db *DB, key string)
+	// Missed is called when a read finds no key (the "keymiss" event).
+	Missed func(db *DB, key []byte)
 }
 
 // Store holds the databases.
 type Store struct {
 	world sync.RWMutex
-	dbs   []*DB
-	Clock *Clock
-	Hooks Hooks
+	// holder is the lock set holding world exclusively (Locks.All).
+	holder *Locks
+	dbs    []*DB
+	Clock  *Clock
+	Hooks  Hooks
 	// access is the LRU/LFU mode of the entries' access bits.
 	access atomic.Pointer[AccessPolicy]
 
@@ -169,12 +180,28 @@ func (db *DB) LookupReadNoTouch(key []byte, now int64) *Entry {
 	return db.lookupCounted(key, now, false)
 }
 
+// LookupReadQuiet is LookupReadNoTouch for OBJECT, whose misses Redis
+// counts but does not announce as keymiss events (LOOKUP_NONOTIFY).
+func (db *DB) LookupReadQuiet(key []byte, now int64) *Entry {
+	sh, h := db.shardFor(string(key))
+	e := db.lookupIn(sh, key, h, now)
+	if e == nil {
+		sh.misses.Add(1)
+	} else {
+		sh.hits.Add(1)
+	}
+	return e
+}
+
 func (db *DB) lookupCounted(key []byte, now int64, touch bool) *Entry {
 	sh, h := db.shardFor(string(key))
 	e := db.lookupIn(sh, key, h, now)
 	switch {
 	case e == nil:
 		sh.misses.Add(1)
+		if f := db.store.Hooks.Missed; f != nil {
+			f(db, key)
+		}
 	case touch:
 		sh.hits.Add(1)
 		db.touch(e, now)
@@ -217,18 +244,43 @@ func (db *DB) expire(sh *shard, e *Entry, h uint64) {
 	if f := db.store.Hooks.Expired; f != nil {
 		f(db, e.Key)
 	}
-	db.modified(e.Key)
+	db.signal(e.Key)
 }
 
-func (db *DB) modified(key string) {
+// signal runs the Modified hook.
+func (db *DB) signal(key string) {
 	if f := db.store.Hooks.Modified; f != nil {
+		f(db, key)
+	}
+}
+
+// wrote is signal for a command's own write to key (in shard sh): it is
+// also recorded for the command when its lock set records writes.
+// Expiry is not a write of the command and only signals.
+func (db *DB) wrote(sh *shard, key string) {
+	l := db.store.holder
+	if l == nil {
+		l = sh.holder
+	}
+	if l != nil && l.recording {
+		l.writes = append(l.writes, Write{DB: db, Key: key})
+	}
+	db.signal(key)
+}
+
+// added runs the Added hook for a key the dictionary just gained.
+func (db *DB) added(key string) {
+	if f := db.store.Hooks.Added; f != nil {
 		f(db, key)
 	}
 }
 
 // Touched signals that the value of key changed in place (a command
 // mutated an object it got from Lookup).
-func (db *DB) Touched(key []byte) { db.modified(string(key)) }
+func (db *DB) Touched(key []byte) {
+	sh, _ := db.shardFor(string(key))
+	db.wrote(sh, string(key))
+}
 
 // SetString stores a string value, replacing whatever key held. The TTL is
 // cleared unless keepTTL (SET ... KEEPTTL), or set to expireAt when non-zero.
@@ -259,14 +311,15 @@ func (db *DB) put(key []byte, str string, obj any, expireAt int64, keepTTL bool)
 			sh.setExpire(old, expireAt)
 		}
 		db.stampNew(old, now)
-		db.modified(old.Key)
+		db.wrote(sh, old.Key)
 		return old
 	}
 	e := &Entry{Key: string(key), Str: str, Obj: obj}
 	db.stampNew(e, now)
 	sh.dict.add(e, h)
 	sh.setExpire(e, expireAt)
-	db.modified(e.Key)
+	db.added(e.Key)
+	db.wrote(sh, e.Key)
 	return e
 }
 
@@ -277,7 +330,7 @@ func (db *DB) Delete(key []byte, now int64) bool {
 	}
 	sh, h := db.shardFor(string(key))
 	e := db.unlink(sh, string(key), h)
-	db.modified(e.Key)
+	db.wrote(sh, e.Key)
 	return true
 }
 
@@ -293,7 +346,7 @@ func (db *DB) unlink(sh *shard, key string, h uint64) *Entry {
 func (db *DB) SetExpire(e *Entry, at int64) {
 	sh, _ := db.shardFor(e.Key)
 	sh.setExpire(e, at)
-	db.modified(e.Key)
+	db.wrote(sh, e.Key)
 }
 
 func (sh *shard) setExpire(e *Entry, at int64) {
@@ -326,12 +379,13 @@ func (db *DB) Rename(src, dst []byte, now int64) bool {
 	expire := e.Expire
 	sh, h := db.shardFor(e.Key)
 	db.unlink(sh, e.Key, h)
-	db.modified(e.Key)
+	db.wrote(sh, e.Key)
 	ne := &Entry{Key: string(dst), Str: e.Str, Obj: e.Obj, meta: e.meta}
 	dsh, dh := db.shardFor(ne.Key)
 	dsh.dict.add(ne, dh)
 	dsh.setExpire(ne, expire)
-	db.modified(ne.Key)
+	db.added(ne.Key)
+	db.wrote(dsh, ne.Key)
 	return true
 }
 
@@ -358,7 +412,7 @@ func (db *DB) ExpiresCount() int {
 func (db *DB) Flush() {
 	for i := range db.shards {
 		sh := &db.shards[i]
-		sh.dict.each(func(e *Entry) bool { db.modified(e.Key); return true })
+		sh.dict.each(func(e *Entry) bool { db.wrote(sh, e.Key); return true })
 		sh.dict = dict{}
 		sh.ttl = nil
 	}
@@ -375,8 +429,8 @@ func (s *Store) Swap(a, b *DB) {
 	for _, db := range []*DB{a, b} {
 		for i := range db.shards {
 			db.shards[i].dict.each(func(e *Entry) bool {
-				a.modified(e.Key)
-				b.modified(e.Key)
+				a.signal(e.Key)
+				b.signal(e.Key)
 				return true
 			})
 		}
