@@ -61,6 +61,11 @@ func benchPeer(ctx context.Context, e *env, cfg *config, peer string, res *resul
 			if ctx.Err() != nil {
 				return failures
 			}
+			if err := prefill(ctx, s.port, test); err != nil {
+				res.failThroughput([]string{test}, []int{p}, peer, err.Error())
+				failures = append(failures, fmt.Sprintf("%s: filling for %s: %v", peer, test, err))
+				continue
+			}
 			rows, err := runBenchmark(ctx, e, cfg, s.port, test, p)
 			if ctx.Err() != nil {
 				return failures // interrupted: not the server's fault
