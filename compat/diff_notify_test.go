@@ -169,7 +169,7 @@ func TestDiffNotify(t *testing.T) {
 	var cases []ncase
 	for _, group := range [][]ncase{
 		notifyStringCases(), notifyKeysCases(), notifyHashCases(),
-		notifyListCases(), notifySetCases(), notifyTxCases(),
+		notifyListCases(), notifySetCases(), notifyZSetCases(), notifyTxCases(),
 		notifyClassCases(), notifyExpiryCases(), notifyNewCases(),
 	} {
 		cases = append(cases, group...)
@@ -290,6 +290,31 @@ func notifySetCases() []ncase {
 	}
 }
 
+func notifyZSetCases() []ncase {
+	return []ncase{
+		nc("zset writes",
+			"ZADD z 1 a 2 b 3 c", "ZADD z 1 a", "ZADD z XX 5 zz", "ZADD z INCR 1 a", "ZADD z NX INCR 1 a",
+			"ZINCRBY z 2 b", "ZINCRBY z 0 b", "ZADD z GT 0 a", "ZREM z a zz", "ZREM z zz", "ZREM nokey a",
+			"ZADD y 1 a", "ZREM y a", "ZADD w 1 a 2 b 3 c 4 d", "ZREMRANGEBYRANK w 0 0", "ZREMRANGEBYRANK w 9 10",
+			"ZREMRANGEBYSCORE w 2 2", "ZREMRANGEBYSCORE w 100 200", "ZREMRANGEBYLEX w - +", "ZADD v 0 a 0 b",
+			"ZREMRANGEBYLEX v [a [a", "ZREMRANGEBYRANK v 0 -1"),
+		nc("zset pops",
+			"ZADD z 1 a 2 b 3 c 4 d", "ZPOPMIN z", "ZPOPMAX z 0", "ZPOPMAX z", "ZPOPMIN z 5", "ZPOPMIN nokey",
+			"ZADD a 1 x 2 y", "ZMPOP 2 nokey a MAX", "ZMPOP 1 a MIN COUNT 3", "ZADD b 1 x", "BZPOPMIN b 0",
+			"ZADD c 1 x 2 y", "BZPOPMAX c 0", "BZMPOP 0 1 c MIN", "BZPOPMIN nokey 0.01"),
+		nc("zset pops served later",
+			"&BZPOPMIN q 0", "ZADD q 1 a 2 b", "&", "&BZPOPMAX q2 0", "ZADD q2 1 a", "&",
+			"&BZMPOP 0 2 q3 q4 MAX COUNT 5", "ZADD q4 1 a 2 b", "&"),
+		nc("zset stores",
+			"ZADD a 1 x 2 y", "ZADD b 2 y 3 z", "ZUNIONSTORE d 2 a b", "ZINTERSTORE d 2 a b", "ZDIFFSTORE d 2 a b",
+			"ZINTERSTORE d 2 a nokey", "ZINTERSTORE d 2 a nokey", "ZRANGESTORE e a 0 -1", "ZRANGESTORE e a 5 6",
+			"ZRANGESTORE e a 5 6", "ZDIFFSTORE a a a"),
+		nc("zset reads",
+			"ZADD z 1 a", "ZRANGE nokey 0 -1", "ZSCORE nokey a", "ZCARD nokey", "ZRANK nokey a", "ZCOUNT nokey 0 1",
+			"ZUNION 2 z nokey", "ZSCAN nokey 0", "ZRANDMEMBER nokey").flags("KEAm"),
+	}
+}
+
 // Where keys are created ("new", class n): every way a key comes to be.
 func notifyNewCases() []ncase {
 	return []ncase{
@@ -300,6 +325,9 @@ func notifyNewCases() []ncase {
 			"SMOVE s s2 m", "SADD t 1", "SINTERSTORE t2 t t", "SINTERSTORE t2 t t", "SUNIONSTORE t3 t",
 			"SET x 1 EX 100", "GETSET y 1", "INCRBYFLOAT z 1", "HINCRBY h2 f 1", "PEXPIRE x 1", "sleep 20",
 			"SET x 2").flags("KEAn").given("DEBUG SET-ACTIVE-EXPIRE 0"),
+		nc("new sorted sets",
+			"ZADD z 1 a", "ZADD z 2 b", "ZADD nz XX 1 a", "ZINCRBY z2 1 a", "ZUNIONSTORE z3 1 z", "ZUNIONSTORE z3 1 z",
+			"ZRANGESTORE z4 z 0 0", "ZINTERSTORE z5 2 z nokey", "BZPOPMIN z 0").flags("KEAn"),
 	}
 }
 

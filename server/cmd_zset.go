@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kioku-db/kioku/resp"
+	"github.com/kioku-db/kioku/server/config"
 	"github.com/kioku-db/kioku/store"
 	"github.com/kioku-db/kioku/types"
 )
@@ -68,6 +69,16 @@ func init() {
 		{"zdiffstore", cmdZDiffStore, lockKeys},
 		{"zintercard", cmdZInterCard, lockKeys},
 		{"zscan", cmdZScan, lockKeys},
+	})
+	// ZADD INCR, ZMPOP, pops served to blocked clients and stores with an
+	// empty result fire their events themselves.
+	declareEvents(config.NotifyZset, []keyEvent{
+		{"zadd", "zadd"}, {"zincrby", "zincr"}, {"zrem", "zrem"},
+		{"zremrangebyrank", "zremrangebyrank"}, {"zremrangebyscore", "zremrangebyscore"},
+		{"zremrangebylex", "zremrangebylex"}, {"zpopmin", "zpopmin"}, {"zpopmax", "zpopmax"},
+		{"bzpopmin", "zpopmin"}, {"bzpopmax", "zpopmax"},
+		{"zrangestore", "zrangestore"}, {"zunionstore", "zunionstore"},
+		{"zinterstore", "zinterstore"}, {"zdiffstore", "zdiffstore"},
 	})
 }
 
@@ -133,7 +144,10 @@ func newResultZSet(c *Client, n, maxLen int) *types.ZSet {
 // there) and answers its size; an empty result deletes dst.
 func storeZSetResult(c *Client, dst []byte, z *types.ZSet) {
 	if z.Len() == 0 {
-		c.db.Delete(dst, c.now)
+		if c.db.Delete(dst, c.now) {
+			c.notify(config.NotifyGeneric, "del", dst)
+		}
+		c.noDeclaredEvent()
 		c.w.Int(0)
 		return
 	}
@@ -436,6 +450,9 @@ pairs:
 	}
 	if added+updated > 0 {
 		c.db.Touched(args[1])
+		if f.incr {
+			c.notify(config.NotifyZset, "zincr", args[1])
+		}
 	}
 	switch {
 	case f.incr && processed > 0:
@@ -941,7 +958,15 @@ func zsetPop(c *Client, key []byte, z *types.ZSet, maxEnd bool, count int64, sha
 		c.w.BulkString(it.Member)
 		c.w.Double(it.Score)
 	}
+	event := "zpopmin"
+	if maxEnd {
+		event = "zpopmax"
+	}
+	c.notify(config.NotifyZset, event, key)
 	zsetChanged(c, key, z)
+	if z.Len() == 0 {
+		c.notify(config.NotifyGeneric, "del", key)
+	}
 }
 
 // firstZSet finds the first existing sorted set among keys, checking types
