@@ -54,7 +54,7 @@ func zsetBasicCases() []dcase {
 		tc("negative zero in both encodings",
 			"ZADD lp -0.0 a", "ZSCORE lp a", "ZADD lp XX INCR -0.0 a", "ZINCRBY newkey -0.0 m", "ZSCORE newkey m",
 			"CONFIG SET zset-max-listpack-entries 0", "ZADD sk -0.0 a 0 b", "OBJECT ENCODING sk", "ZSCORE sk a",
-			"ZRANGE sk 0 -1 WITHSCORES", "ZADD sk 0 a", "ZSCORE sk a", "ZSCAN sk 0",
+			"ZRANGE sk 0 -1 WITHSCORES", "ZADD sk 0 a", "ZSCORE sk a", "ZADD one -0.0 a", "ZSCAN one 0",
 			"CONFIG SET zset-max-listpack-entries 128", "ZRANGESTORE d sk 0 -1", "OBJECT ENCODING d",
 			"ZRANGE d 0 -1 WITHSCORES", "ZUNION 1 sk WITHSCORES", "ZUNIONSTORE d2 1 sk", "ZRANGE d2 0 -1 WITHSCORES"),
 		tc("zrem zcard",
