@@ -828,14 +828,15 @@ func blockingMove(c *Client, src, dst []byte, from, to listEnd, timeoutArg []byt
 	})
 }
 
+// cmdBLMPop checks its arguments before its timeout, as Redis does.
 func cmdBLMPop(c *Client, args [][]byte) {
+	r, ok := parseMPop(c, args[2:])
+	if !ok {
+		return
+	}
 	timeout, errMsg := parseBlockTimeout(args[1])
 	if errMsg != "" {
 		c.w.Error(errMsg)
-		return
-	}
-	r, ok := parseMPop(c, args[2:])
-	if !ok {
 		return
 	}
 	take := func(key []byte, l *types.List) { replyMPop(c, key, l, r) }
