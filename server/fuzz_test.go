@@ -46,6 +46,17 @@ func FuzzCommand(f *testing.F) {
 		"object\x00encoding\x00k",
 		"copy\x00a\x00b\x00db\x0099",
 		"hello\x004",
+		"zadd\x00z\x00incr\x00nan\x00m",
+		"zadd\x00z\x00xx\x00gt\x00ch\x000x1p-1074\x00m\x00-inf\x00n",
+		"zrange\x00z\x00(1\x00+inf\x00byscore\x00rev\x00limit\x00-1\x00-5",
+		"zrangebylex\x00z\x00[a\x00(\x00limit\x000\x009223372036854775807",
+		"zrangestore\x00d\x00z\x00-9223372036854775808\x009223372036854775807",
+		"zunionstore\x00d\x009223372036854775807\x00a",
+		"zinter\x002\x00a\x00b\x00weights\x00inf\x00-inf\x00aggregate\x00sum\x00withscores",
+		"zmpop\x009223372036854775807\x00a\x00min",
+		"zintercard\x00-1\x00a\x00limit\x00-1",
+		"zremrangebyrank\x00z\x00-9223372036854775808\x00-9223372036854775808",
+		"zscan\x00z\x0018446744073709551615\x00count\x001",
 	} {
 		f.Add([]byte(seed))
 	}
