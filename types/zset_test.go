@@ -22,16 +22,16 @@ func checkTree(t *testing.T, tr *ztree) []ZItem {
 				require.False(t, lo != nil && zLess(it, *lo), "item below its lower key")
 				require.False(t, hi != nil && !zLess(it, *hi), "item not below its upper key")
 			}
-			require.True(t, root || len(n.items) >= zLeafMin || tr.leafMax != zLeafMax, "leaf underfull: %d", len(n.items))
+			require.True(t, root || len(n.items) >= tr.leafMin(), "leaf underfull: %d", len(n.items))
 			require.LessOrEqual(t, len(n.items), tr.leafMax)
 			leaves = append(leaves, n)
 			return len(n.items)
 		}
 		require.Len(t, n.keys, len(n.kids)-1)
 		require.Len(t, n.counts, len(n.kids))
-		require.True(t, root || len(n.kids) >= zInnerMin, "inner underfull")
+		require.True(t, root || len(n.kids) >= tr.innerMin(), "inner underfull")
 		require.True(t, len(n.kids) >= 2, "inner with one child")
-		require.LessOrEqual(t, len(n.kids), zInnerMax)
+		require.LessOrEqual(t, len(n.kids), tr.innerMax)
 		total := 0
 		for i, k := range n.kids {
 			l, h := lo, hi
@@ -198,36 +198,39 @@ func BenchmarkZSetAdd(b *testing.B) {
 	}
 }
 
-// TestZSetDeepTree grows a tree three levels deep, then shrinks it by
-// random deletions and rank-range removals, checking the invariants (inner
-// rotations and merges happen only at that size).
+// TestZSetDeepTree grows a deep tree (small node bounds make many levels
+// from few items), then shrinks it by random deletions and rank-range
+// removals, checking the invariants: splits, rotations and merges of inner
+// nodes at every level.
 func TestZSetDeepTree(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large")
-	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	z := NewZSetSkiplist()
+	z.tree.leafMax, z.tree.innerMax = 8, 4
 	model := map[string]float64{}
-	for i := range 300_000 {
+	for i := range 30_000 {
 		m := fmt.Sprint("k", i)
 		s := float64(rng.IntN(1000))
 		z.Set(m, s)
 		model[m] = s
 	}
-	require.False(t, z.tree.root.kids[0].leaf(), "three levels")
+	depth := 0
+	for n := z.tree.root; !n.leaf(); n = n.kids[0] {
+		depth++
+	}
+	require.Greater(t, depth, 5, "a deep tree")
 	compareModel(t, z, model)
 	members := make([]string, 0, len(model))
 	for m := range model {
 		members = append(members, m)
 	}
-	for i, m := range members[:280_000] {
+	for i, m := range members[:28_000] {
 		require.True(t, z.Remove(m))
 		delete(model, m)
-		if i%70_000 == 0 {
+		if i%7_000 == 0 {
 			compareModel(t, z, model)
 		}
 	}
 	compareModel(t, z, model)
-	z.RemoveRange(100, 15_000, func(it ZItem) { delete(model, it.Member) })
+	z.RemoveRange(100, 1_500, func(it ZItem) { delete(model, it.Member) })
 	compareModel(t, z, model)
 }

@@ -15,11 +15,11 @@ import "sort"
 // keys[i], and keys[i] is at most every item under kids[i+1]. Deletions keep
 // it without touching keys, so a key need not be an item still present.
 
+// Node bounds of a sorted set's tree. A node is refilled or merged when a
+// deletion takes it under a quarter of its bound.
 const (
 	zLeafMax  = 64
 	zInnerMax = 64
-	zLeafMin  = zLeafMax / 4
-	zInnerMin = zInnerMax / 4
 )
 
 // ZItem is one member of a sorted set with its score.
@@ -61,17 +61,21 @@ func (n *znode) childFor(it ZItem) int {
 	return sort.Search(len(n.keys), func(j int) bool { return zLess(it, n.keys[j]) })
 }
 
-// ztree is the tree. leafMax bounds a leaf; the compact (listpack)
-// encoding sets it to "unbounded" so that the whole set is one leaf.
+// ztree is the tree. leafMax and innerMax bound the nodes; the compact
+// (listpack) encoding sets leafMax to "unbounded" so that the whole set is
+// one leaf. (Tests use small bounds to grow deep trees from few items.)
 type ztree struct {
-	root    *znode
-	length  int
-	leafMax int
+	root              *znode
+	length            int
+	leafMax, innerMax int
 }
 
 func newZTree(leafMax int) ztree {
-	return ztree{root: &znode{}, leafMax: leafMax}
+	return ztree{root: &znode{}, leafMax: leafMax, innerMax: zInnerMax}
 }
+
+func (t *ztree) leafMin() int  { return t.leafMax / 4 }
+func (t *ztree) innerMin() int { return max(2, t.innerMax/4) }
 
 // insert adds it (which must not be present) and returns its rank.
 func (t *ztree) insert(it ZItem) int {
@@ -113,7 +117,7 @@ func (t *ztree) insertInto(n *znode, it ZItem) (rank int, right *znode, sep ZIte
 		n.kids = insertAt(n.kids, i+1, kidRight)
 		n.keys = insertAt(n.keys, i, kidSep)
 		n.counts = insertAt(n.counts, i+1, kidRight.size())
-		if len(n.kids) > zInnerMax {
+		if len(n.kids) > t.innerMax {
 			right, sep = splitInner(n)
 		}
 	}
@@ -137,7 +141,7 @@ func removeAt[T any](s []T, i int) []T {
 
 func splitLeaf(n *znode) (*znode, ZItem) {
 	h := len(n.items) / 2
-	right := &znode{items: append(make([]ZItem, 0, zLeafMax+1), n.items[h:]...)}
+	right := &znode{items: append(make([]ZItem, 0, len(n.items)), n.items[h:]...)}
 	clear(n.items[h:])
 	n.items = n.items[:h]
 	right.next, right.prev = n.next, n
@@ -202,7 +206,7 @@ func (t *ztree) deleteFrom(n *znode, it ZItem) (int, bool) {
 // minimum, from a sibling that can spare items, or merges it with one.
 func (t *ztree) rebalance(n *znode, i int) {
 	kid := n.kids[i]
-	if kid.leaf() && len(kid.items) >= zLeafMin || !kid.leaf() && len(kid.kids) >= zInnerMin {
+	if kid.leaf() && len(kid.items) >= t.leafMin() || !kid.leaf() && len(kid.kids) >= t.innerMin() {
 		return
 	}
 	if len(n.kids) == 1 {
@@ -222,7 +226,7 @@ func (t *ztree) rebalance(n *znode, i int) {
 func (t *ztree) balanceLeaves(n *znode, l int) {
 	a, b := n.kids[l], n.kids[l+1]
 	total := len(a.items) + len(b.items)
-	if total <= zLeafMax*3/4 {
+	if total <= t.leafMax*3/4 {
 		a.items = append(a.items, b.items...)
 		a.next = b.next
 		if b.next != nil {
@@ -243,7 +247,7 @@ func (t *ztree) balanceLeaves(n *znode, l int) {
 		b.items = b.items[:rest]
 	} else { // move the tail of a to the head of b
 		moved := a.items[want:]
-		b.items = append(append(make([]ZItem, 0, zLeafMax+1), moved...), b.items...)
+		b.items = append(append(make([]ZItem, 0, len(moved)+len(b.items)), moved...), b.items...)
 		clear(moved)
 		a.items = a.items[:want]
 	}
@@ -253,7 +257,7 @@ func (t *ztree) balanceLeaves(n *znode, l int) {
 
 func (t *ztree) balanceInners(n *znode, l int) {
 	a, b := n.kids[l], n.kids[l+1]
-	if len(a.kids)+len(b.kids) <= zInnerMax*3/4 {
+	if len(a.kids)+len(b.kids) <= t.innerMax*3/4 {
 		a.keys = append(append(a.keys, n.keys[l]), b.keys...)
 		a.kids = append(a.kids, b.kids...)
 		a.counts = append(a.counts, b.counts...)
