@@ -778,20 +778,23 @@ func rankSpan(start, end int64, size int) (lo, hi int, empty bool) {
 	return int(start), int(end), false
 }
 
-// visit calls fn for the n items of the span in the request's direction.
-func (q rangeRequest) visit(z *types.ZSet, first, n int, fn func(types.ZItem)) {
+// visitSpan calls fn for the n items from rank first, downwards when
+// reverse. (A plain function, not a method value, so that the callbacks
+// stay on the stack.)
+func visitSpan(z *types.ZSet, reverse bool, first, n int, fn func(types.ZItem)) {
 	if n == 0 {
 		return
 	}
-	walk := z.Ascend
-	if q.reverse {
-		walk = z.Descend
-	}
-	walk(first, func(it types.ZItem) bool {
+	each := func(it types.ZItem) bool {
 		fn(it)
 		n--
 		return n > 0
-	})
+	}
+	if reverse {
+		z.Descend(first, each)
+	} else {
+		z.Ascend(first, each)
+	}
 }
 
 func cmdZRange(c *Client, args [][]byte) { rangeCommand(c, args[1:], rangeAuto, false, false) }
@@ -823,8 +826,9 @@ func rangeCommand(c *Client, args [][]byte, kind rangeKind, reverse, fixedDir bo
 		return
 	}
 	first, n := q.span(z)
-	scoredArray(c, n, q.withScores)
-	q.visit(z, first, n, func(it types.ZItem) { writeScored(c, it, q.withScores) })
+	withScores := q.withScores
+	scoredArray(c, n, withScores)
+	visitSpan(z, q.reverse, first, n, func(it types.ZItem) { writeScored(c, it, withScores) })
 }
 
 // cmdZRangeStore stores the range in a new sorted set; the source is read
@@ -843,7 +847,7 @@ func cmdZRangeStore(c *Client, args [][]byte) {
 	if z != nil {
 		first, n := q.span(z)
 		items = make([]types.ZItem, 0, n)
-		q.visit(z, first, n, func(it types.ZItem) {
+		visitSpan(z, q.reverse, first, n, func(it types.ZItem) {
 			items = append(items, it)
 			maxLen = max(maxLen, len(it.Member))
 		})
