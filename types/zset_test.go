@@ -27,22 +27,22 @@ func checkTree(t *testing.T, tr *ztree) []ZItem {
 			leaves = append(leaves, n)
 			return len(n.items)
 		}
-		require.Len(t, n.keys, len(n.kids)-1)
-		require.Len(t, n.counts, len(n.kids))
-		require.True(t, root || len(n.kids) >= tr.innerMin(), "inner underfull")
-		require.True(t, len(n.kids) >= 2, "inner with one child")
-		require.LessOrEqual(t, len(n.kids), tr.innerMax)
+		require.Len(t, n.in.keys, len(n.in.kids)-1)
+		require.Len(t, n.in.counts, len(n.in.kids))
+		require.True(t, root || len(n.in.kids) >= tr.innerMin(), "inner underfull")
+		require.True(t, len(n.in.kids) >= 2, "inner with one child")
+		require.LessOrEqual(t, len(n.in.kids), tr.innerMax)
 		total := 0
-		for i, k := range n.kids {
+		for i, k := range n.in.kids {
 			l, h := lo, hi
 			if i > 0 {
-				l = &n.keys[i-1]
+				l = &n.in.keys[i-1]
 			}
-			if i < len(n.keys) {
-				h = &n.keys[i]
+			if i < len(n.in.keys) {
+				h = &n.in.keys[i]
 			}
 			got := walk(k, l, h, false)
-			require.Equal(t, n.counts[i], got, "count of child %d", i)
+			require.Equal(t, n.in.counts[i], got, "count of child %d", i)
 			total += got
 		}
 		return total
@@ -214,7 +214,7 @@ func TestZSetDeepTree(t *testing.T) {
 		model[m] = s
 	}
 	depth := 0
-	for n := z.tree.root; !n.leaf(); n = n.kids[0] {
+	for n := z.tree.root; !n.leaf(); n = n.in.kids[0] {
 		depth++
 	}
 	require.Greater(t, depth, 5, "a deep tree")

@@ -33,24 +33,29 @@ func zLess(a, b ZItem) bool {
 	return a.Score < b.Score || (a.Score == b.Score && a.Member < b.Member)
 }
 
+// znode is a leaf (items, linked to its neighbours) or an inner node (in).
+// The inner part sits behind a pointer so that a leaf, which every sorted
+// set has and the small ones consist of, stays small.
 type znode struct {
-	// leaf
 	items      []ZItem
 	prev, next *znode
-	// inner
+	in         *zinner
+}
+
+type zinner struct {
 	kids   []*znode
 	keys   []ZItem
 	counts []int // counts[i]: items under kids[i]
 }
 
-func (n *znode) leaf() bool { return n.kids == nil }
+func (n *znode) leaf() bool { return n.in == nil }
 
 func (n *znode) size() int {
 	if n.leaf() {
 		return len(n.items)
 	}
 	total := 0
-	for _, c := range n.counts {
+	for _, c := range n.in.counts {
 		total += c
 	}
 	return total
@@ -58,7 +63,7 @@ func (n *znode) size() int {
 
 // childFor is the index of the child whose range holds it.
 func (n *znode) childFor(it ZItem) int {
-	return sort.Search(len(n.keys), func(j int) bool { return zLess(it, n.keys[j]) })
+	return sort.Search(len(n.in.keys), func(j int) bool { return zLess(it, n.in.keys[j]) })
 }
 
 // ztree is the tree. leafMax and innerMax bound the nodes; the compact
@@ -82,11 +87,11 @@ func (t *ztree) insert(it ZItem) int {
 	rank, right, sep := t.insertInto(t.root, it)
 	if right != nil {
 		left := t.root
-		t.root = &znode{
+		t.root = &znode{in: &zinner{
 			kids:   []*znode{left, right},
 			keys:   []ZItem{sep},
 			counts: []int{left.size(), right.size()},
-		}
+		}}
 	}
 	t.length++
 	return rank
@@ -106,18 +111,18 @@ func (t *ztree) insertInto(n *znode, it ZItem) (rank int, right *znode, sep ZIte
 		return i, right, sep
 	}
 	i := n.childFor(it)
-	r, kidRight, kidSep := t.insertInto(n.kids[i], it)
+	r, kidRight, kidSep := t.insertInto(n.in.kids[i], it)
 	rank = r
-	for _, c := range n.counts[:i] {
+	for _, c := range n.in.counts[:i] {
 		rank += c
 	}
-	n.counts[i]++
+	n.in.counts[i]++
 	if kidRight != nil {
-		n.counts[i] = n.kids[i].size()
-		n.kids = insertAt(n.kids, i+1, kidRight)
-		n.keys = insertAt(n.keys, i, kidSep)
-		n.counts = insertAt(n.counts, i+1, kidRight.size())
-		if len(n.kids) > t.innerMax {
+		n.in.counts[i] = n.in.kids[i].size()
+		n.in.kids = insertAt(n.in.kids, i+1, kidRight)
+		n.in.keys = insertAt(n.in.keys, i, kidSep)
+		n.in.counts = insertAt(n.in.counts, i+1, kidRight.size())
+		if len(n.in.kids) > t.innerMax {
 			right, sep = splitInner(n)
 		}
 	}
@@ -153,16 +158,16 @@ func splitLeaf(n *znode) (*znode, ZItem) {
 }
 
 func splitInner(n *znode) (*znode, ZItem) {
-	h := len(n.kids) / 2
-	right := &znode{
-		kids:   append([]*znode(nil), n.kids[h:]...),
-		keys:   append([]ZItem(nil), n.keys[h:]...),
-		counts: append([]int(nil), n.counts[h:]...),
-	}
-	sep := n.keys[h-1]
-	clear(n.kids[h:])
-	clear(n.keys[h-1:])
-	n.kids, n.keys, n.counts = n.kids[:h], n.keys[:h-1], n.counts[:h]
+	h := len(n.in.kids) / 2
+	right := &znode{in: &zinner{
+		kids:   append([]*znode(nil), n.in.kids[h:]...),
+		keys:   append([]ZItem(nil), n.in.keys[h:]...),
+		counts: append([]int(nil), n.in.counts[h:]...),
+	}}
+	sep := n.in.keys[h-1]
+	clear(n.in.kids[h:])
+	clear(n.in.keys[h-1:])
+	n.in.kids, n.in.keys, n.in.counts = n.in.kids[:h], n.in.keys[:h-1], n.in.counts[:h]
 	return right, sep
 }
 
@@ -174,8 +179,8 @@ func (t *ztree) delete(it ZItem) (rank int, found bool) {
 		return 0, false
 	}
 	t.length--
-	if !t.root.leaf() && len(t.root.kids) == 1 {
-		t.root = t.root.kids[0]
+	if !t.root.leaf() && len(t.root.in.kids) == 1 {
+		t.root = t.root.in.kids[0]
 	}
 	return rank, true
 }
@@ -190,14 +195,14 @@ func (t *ztree) deleteFrom(n *znode, it ZItem) (int, bool) {
 		return i, true
 	}
 	i := n.childFor(it)
-	r, found := t.deleteFrom(n.kids[i], it)
+	r, found := t.deleteFrom(n.in.kids[i], it)
 	if !found {
 		return 0, false
 	}
-	for _, c := range n.counts[:i] {
+	for _, c := range n.in.counts[:i] {
 		r += c
 	}
-	n.counts[i]--
+	n.in.counts[i]--
 	t.rebalance(n, i)
 	return r, true
 }
@@ -205,15 +210,15 @@ func (t *ztree) deleteFrom(n *znode, it ZItem) (int, bool) {
 // rebalance refills kids[i] of n when a deletion left it under its
 // minimum, from a sibling that can spare items, or merges it with one.
 func (t *ztree) rebalance(n *znode, i int) {
-	kid := n.kids[i]
-	if kid.leaf() && len(kid.items) >= t.leafMin() || !kid.leaf() && len(kid.kids) >= t.innerMin() {
+	kid := n.in.kids[i]
+	if kid.leaf() && len(kid.items) >= t.leafMin() || !kid.leaf() && len(kid.in.kids) >= t.innerMin() {
 		return
 	}
-	if len(n.kids) == 1 {
+	if len(n.in.kids) == 1 {
 		return
 	}
 	l := i // merge or balance kids[l] and kids[l+1]
-	if i == len(n.kids)-1 {
+	if i == len(n.in.kids)-1 {
 		l = i - 1
 	}
 	if kid.leaf() {
@@ -224,7 +229,7 @@ func (t *ztree) rebalance(n *znode, i int) {
 }
 
 func (t *ztree) balanceLeaves(n *znode, l int) {
-	a, b := n.kids[l], n.kids[l+1]
+	a, b := n.in.kids[l], n.in.kids[l+1]
 	total := len(a.items) + len(b.items)
 	if total <= t.leafMax*3/4 {
 		a.items = append(a.items, b.items...)
@@ -232,10 +237,10 @@ func (t *ztree) balanceLeaves(n *znode, l int) {
 		if b.next != nil {
 			b.next.prev = a
 		}
-		n.counts[l] = len(a.items)
-		n.kids = removeAt(n.kids, l+1)
-		n.keys = removeAt(n.keys, l)
-		n.counts = removeAt(n.counts, l+1)
+		n.in.counts[l] = len(a.items)
+		n.in.kids = removeAt(n.in.kids, l+1)
+		n.in.keys = removeAt(n.in.keys, l)
+		n.in.counts = removeAt(n.in.counts, l+1)
 		return
 	}
 	want := total / 2
@@ -251,40 +256,40 @@ func (t *ztree) balanceLeaves(n *znode, l int) {
 		clear(moved)
 		a.items = a.items[:want]
 	}
-	n.keys[l] = b.items[0]
-	n.counts[l], n.counts[l+1] = len(a.items), len(b.items)
+	n.in.keys[l] = b.items[0]
+	n.in.counts[l], n.in.counts[l+1] = len(a.items), len(b.items)
 }
 
 func (t *ztree) balanceInners(n *znode, l int) {
-	a, b := n.kids[l], n.kids[l+1]
-	if len(a.kids)+len(b.kids) <= t.innerMax*3/4 {
-		a.keys = append(append(a.keys, n.keys[l]), b.keys...)
-		a.kids = append(a.kids, b.kids...)
-		a.counts = append(a.counts, b.counts...)
-		n.counts[l] += n.counts[l+1]
-		n.kids = removeAt(n.kids, l+1)
-		n.keys = removeAt(n.keys, l)
-		n.counts = removeAt(n.counts, l+1)
+	a, b := n.in.kids[l], n.in.kids[l+1]
+	if len(a.in.kids)+len(b.in.kids) <= t.innerMax*3/4 {
+		a.in.keys = append(append(a.in.keys, n.in.keys[l]), b.in.keys...)
+		a.in.kids = append(a.in.kids, b.in.kids...)
+		a.in.counts = append(a.in.counts, b.in.counts...)
+		n.in.counts[l] += n.in.counts[l+1]
+		n.in.kids = removeAt(n.in.kids, l+1)
+		n.in.keys = removeAt(n.in.keys, l)
+		n.in.counts = removeAt(n.in.counts, l+1)
 		return
 	}
-	for len(a.kids) < len(b.kids)-1 { // rotate b's first child into a
-		a.keys = append(a.keys, n.keys[l])
-		a.kids = append(a.kids, b.kids[0])
-		a.counts = append(a.counts, b.counts[0])
-		n.counts[l] += b.counts[0]
-		n.counts[l+1] -= b.counts[0]
-		n.keys[l] = b.keys[0]
-		b.kids, b.keys, b.counts = removeAt(b.kids, 0), removeAt(b.keys, 0), removeAt(b.counts, 0)
+	for len(a.in.kids) < len(b.in.kids)-1 { // rotate b's first child into a
+		a.in.keys = append(a.in.keys, n.in.keys[l])
+		a.in.kids = append(a.in.kids, b.in.kids[0])
+		a.in.counts = append(a.in.counts, b.in.counts[0])
+		n.in.counts[l] += b.in.counts[0]
+		n.in.counts[l+1] -= b.in.counts[0]
+		n.in.keys[l] = b.in.keys[0]
+		b.in.kids, b.in.keys, b.in.counts = removeAt(b.in.kids, 0), removeAt(b.in.keys, 0), removeAt(b.in.counts, 0)
 	}
-	for len(b.kids) < len(a.kids)-1 { // rotate a's last child into b
-		last := len(a.kids) - 1
-		b.keys = insertAt(b.keys, 0, n.keys[l])
-		b.kids = insertAt(b.kids, 0, a.kids[last])
-		b.counts = insertAt(b.counts, 0, a.counts[last])
-		n.counts[l] -= a.counts[last]
-		n.counts[l+1] += a.counts[last]
-		n.keys[l] = a.keys[last-1]
-		a.kids, a.keys, a.counts = a.kids[:last], a.keys[:last-1], a.counts[:last]
+	for len(b.in.kids) < len(a.in.kids)-1 { // rotate a's last child into b
+		last := len(a.in.kids) - 1
+		b.in.keys = insertAt(b.in.keys, 0, n.in.keys[l])
+		b.in.kids = insertAt(b.in.kids, 0, a.in.kids[last])
+		b.in.counts = insertAt(b.in.counts, 0, a.in.counts[last])
+		n.in.counts[l] -= a.in.counts[last]
+		n.in.counts[l+1] += a.in.counts[last]
+		n.in.keys[l] = a.in.keys[last-1]
+		a.in.kids, a.in.keys, a.in.counts = a.in.kids[:last], a.in.keys[:last-1], a.in.counts[:last]
 	}
 }
 
@@ -293,11 +298,11 @@ func (t *ztree) at(r int) (*znode, int) {
 	n := t.root
 	for !n.leaf() {
 		i := 0
-		for r >= n.counts[i] {
-			r -= n.counts[i]
+		for r >= n.in.counts[i] {
+			r -= n.in.counts[i]
 			i++
 		}
-		n = n.kids[i]
+		n = n.in.kids[i]
 	}
 	return n, r
 }
@@ -308,11 +313,11 @@ func (t *ztree) at(r int) (*znode, int) {
 func (t *ztree) countBefore(before func(ZItem) bool) int {
 	n, rank := t.root, 0
 	for !n.leaf() {
-		i := sort.Search(len(n.keys), func(j int) bool { return !before(n.keys[j]) })
-		for _, c := range n.counts[:i] {
+		i := sort.Search(len(n.in.keys), func(j int) bool { return !before(n.in.keys[j]) })
+		for _, c := range n.in.counts[:i] {
 			rank += c
 		}
-		n = n.kids[i]
+		n = n.in.kids[i]
 	}
 	return rank + sort.Search(len(n.items), func(j int) bool { return !before(n.items[j]) })
 }
