@@ -64,6 +64,18 @@ func checkTree(t *testing.T, tr *ztree) []ZItem {
 	return all
 }
 
+// contents checks z's structure and returns its items in order.
+func contents(t *testing.T, z *ZSet) []ZItem {
+	t.Helper()
+	if z.big == nil {
+		items := z.pack.items()
+		require.Len(t, items, z.pack.n)
+		return items
+	}
+	require.Equal(t, z.big.tree.length, z.big.dict.Len())
+	return checkTree(t, &z.big.tree)
+}
+
 // TestZSetAgainstModel: random adds, score changes, removals and range
 // removals keep the set equal to a sorted slice, with ranks, At, counts and
 // iteration agreeing, in both encodings.
@@ -120,7 +132,7 @@ func compareModel(t *testing.T, z *ZSet, model map[string]float64) {
 		}
 		return 1
 	})
-	got := checkTree(t, &z.tree)
+	got := contents(t, z)
 	require.Equal(t, len(want), z.Len())
 	if len(want) == 0 {
 		return
@@ -164,18 +176,18 @@ func TestZSetConversionsAndClone(t *testing.T) {
 	s, _ := z.Score("negzero")
 	require.False(t, s < 0 || 1/s < 0, "a listpack stores -0 as 0")
 	require.Equal(t, "listpack", z.Encoding())
-	before := checkTree(t, &z.tree)
+	before := contents(t, z)
 	z.ConvertToSkiplist()
 	require.Equal(t, "skiplist", z.Encoding())
-	require.Equal(t, before, checkTree(t, &z.tree))
+	require.Equal(t, before, contents(t, z))
 	c := z.Clone().(*ZSet)
 	c.Remove("m3")
 	_, ok := z.Score("m3")
 	require.True(t, ok, "the clone is independent")
-	require.Equal(t, before, checkTree(t, &z.tree))
+	require.Equal(t, before, contents(t, z))
 	z.ConvertToListpack()
 	require.Equal(t, "listpack", z.Encoding())
-	require.Equal(t, before, checkTree(t, &z.tree))
+	require.Equal(t, before, contents(t, z))
 	require.Equal(t, "zset", z.TypeName())
 }
 
@@ -205,7 +217,7 @@ func BenchmarkZSetAdd(b *testing.B) {
 func TestZSetDeepTree(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	z := NewZSetSkiplist()
-	z.tree.leafMax, z.tree.innerMax = 8, 4
+	z.big.tree.leafMax, z.big.tree.innerMax = 8, 4
 	model := map[string]float64{}
 	for i := range 30_000 {
 		m := fmt.Sprint("k", i)
@@ -214,7 +226,7 @@ func TestZSetDeepTree(t *testing.T) {
 		model[m] = s
 	}
 	depth := 0
-	for n := z.tree.root; !n.leaf(); n = n.in.kids[0] {
+	for n := z.big.tree.root; !n.leaf(); n = n.in.kids[0] {
 		depth++
 	}
 	require.Greater(t, depth, 5, "a deep tree")
