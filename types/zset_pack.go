@@ -6,8 +6,8 @@ import (
 )
 
 // zpack is the compact ("listpack") encoding of a small sorted set: its
-// items in order in one byte slice, each as 8 bytes of score, the member's
-// length as a uvarint, and the member. A set of ten short members costs
+// items in order in one byte slice, each as its score (see appendScore),
+// the member's length as a uvarint, and the member. A set of ten short members costs
 // one allocation of about a hundred bytes, where items with strings of
 // their own would cost ten allocations and several hundred bytes. Every
 // operation walks the entries, as Redis walks its listpack: the encoding
@@ -21,10 +21,42 @@ type zpack struct {
 
 // entry decodes the entry at off and returns the offset of the next one.
 func (p *zpack) entry(off int) (score float64, member []byte, next int) {
-	score = math.Float64frombits(binary.LittleEndian.Uint64(p.buf[off:]))
-	l, w := binary.Uvarint(p.buf[off+8:])
-	start := off + 8 + w
+	score, off = readScore(p.buf, off)
+	l, w := binary.Uvarint(p.buf[off:])
+	start := off + w
 	return score, p.buf[start : start+int(l)], start + int(l)
+}
+
+// maxPackedInt bounds the scores stored as integers: every integer up to
+// 2^53 is exact in a float64.
+const maxPackedInt = 1 << 53
+
+// appendScore writes a score as Redis's listpack would keep it small: an
+// integral score as a zigzag varint shifted left by one (low bit 0), any
+// other as a 1 byte followed by the 8 bytes of the float.
+func appendScore(dst []byte, s float64) []byte {
+	if s == math.Trunc(s) && s >= -maxPackedInt && s <= maxPackedInt {
+		i := int64(s)
+		return binary.AppendUvarint(dst, uint64((i<<1)^(i>>63))<<1)
+	}
+	dst = append(dst, 1)
+	return binary.LittleEndian.AppendUint64(dst, math.Float64bits(s))
+}
+
+func readScore(b []byte, off int) (float64, int) {
+	h, w := binary.Uvarint(b[off:])
+	if h&1 == 0 {
+		z := h >> 1
+		return float64(int64(z>>1) ^ -int64(z&1)), off + w
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(b[off+1:])), off + 9
+}
+
+// appendZEntry encodes one item.
+func appendZEntry(dst []byte, it ZItem) []byte {
+	dst = appendScore(dst, it.Score)
+	dst = binary.AppendUvarint(dst, uint64(len(it.Member)))
+	return append(dst, it.Member...)
 }
 
 func (p *zpack) item(off int) (ZItem, int) {
@@ -63,13 +95,13 @@ func (p *zpack) insert(it ZItem) int {
 		}
 		off, rank = next, rank+1
 	}
-	var head [8 + binary.MaxVarintLen64]byte
-	binary.LittleEndian.PutUint64(head[:], math.Float64bits(it.Score))
-	hl := 8 + binary.PutUvarint(head[8:], uint64(len(it.Member)))
+	var buf [9 + binary.MaxVarintLen64]byte
+	head := binary.AppendUvarint(appendScore(buf[:0], it.Score), uint64(len(it.Member)))
+	hl := len(head)
 	size := hl + len(it.Member)
 	p.buf = growBytes(p.buf, size)
 	copy(p.buf[off+size:], p.buf[off:len(p.buf)-size])
-	copy(p.buf[off:], head[:hl])
+	copy(p.buf[off:], head)
 	copy(p.buf[off+hl:], it.Member)
 	p.n++
 	return rank
@@ -150,9 +182,6 @@ func (p *zpack) items() []ZItem {
 
 // append adds it after the last entry (it must sort last).
 func (p *zpack) append(it ZItem) {
-	var head [8 + binary.MaxVarintLen64]byte
-	binary.LittleEndian.PutUint64(head[:], math.Float64bits(it.Score))
-	hl := 8 + binary.PutUvarint(head[8:], uint64(len(it.Member)))
-	p.buf = append(append(p.buf, head[:hl]...), it.Member...)
+	p.buf = appendZEntry(p.buf, it)
 	p.n++
 }

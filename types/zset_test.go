@@ -2,6 +2,7 @@ package types
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -245,4 +246,21 @@ func TestZSetDeepTree(t *testing.T) {
 	compareModel(t, z, model)
 	z.RemoveRange(100, 1_500, func(it ZItem) { delete(model, it.Member) })
 	compareModel(t, z, model)
+}
+
+func TestZPackScores(t *testing.T) {
+	var p zpack
+	scores := []float64{0, 1, -1, 2.5, -2.5, 1 << 53, -(1 << 53), 1<<53 + 2, 1e300, math.Inf(1), math.Inf(-1),
+		math.SmallestNonzeroFloat64, 123456789, -987654321, math.MaxInt64, math.MinInt64}
+	for i, s := range scores {
+		p.insert(ZItem{Score: s, Member: fmt.Sprint("m", i)})
+	}
+	got := map[string]float64{}
+	p.ascend(0, func(it ZItem) bool { got[it.Member] = it.Score; return true })
+	for i, s := range scores {
+		require.Equal(t, s, got[fmt.Sprint("m", i)], "score %v", s)
+	}
+	var small zpack
+	small.append(ZItem{Score: 7, Member: "ab"})
+	require.Len(t, small.buf, 4, "an integral score takes one byte here, not eight")
 }
