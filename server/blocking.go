@@ -500,18 +500,28 @@ func (s *Server) serveReadyLocked(target uint64) {
 
 // serveQueueLocked offers q's key to its waiters, kind by kind in FIFO
 // order, until one cannot be served (nothing is left for the others of
-// its kind) or none remain. b.mu is released while a serve runs.
+// its kind) or none remain. Stream readers are all offered the key: they
+// do not consume what they read, and each reads from its own position (an
+// ID, or its group's), so one that finds nothing says nothing of the
+// next. b.mu is released while a serve runs.
 func (s *Server) serveQueueLocked(q *keyQueue) {
 	b := &s.blocking
 	for kind := range numWaitKinds {
-		for l := q.head[kind]; l != nil; l = q.head[kind] {
+		for l := q.head[kind]; l != nil; {
 			w := l.w
 			w.state = claimed
 			b.mu.Unlock()
 			answered := s.tryServe(w, q.keyBytes)
 			b.mu.Lock()
-			if !b.settleLocked(w, answered) {
-				break
+			next := l.next // l stays linked until settled
+			switch {
+			case kind == kindStream:
+				b.settleLocked(w, answered)
+				l = next
+			case b.settleLocked(w, answered):
+				l = q.head[kind]
+			default:
+				l = nil
 			}
 		}
 	}
