@@ -33,6 +33,11 @@ type Stream struct {
 	maxDeletedID StreamID // greatest ID deleted by XDEL
 	entriesAdded uint64
 	groups       map[string]*StreamGroup // nil until a group is created
+	// lastValid caches the ID of the last live entry when lastValidKnown:
+	// XREAD asks for it on every call, and a node is only readable
+	// forwards.
+	lastValid      StreamID
+	lastValidKnown bool
 }
 
 // StreamID is an entry ID: milliseconds and a sequence number.
@@ -217,6 +222,7 @@ func (s *Stream) Add(id StreamID, fv [][]byte, lim NodeLimits) error {
 	s.length++
 	s.entriesAdded++
 	s.lastID = id
+	s.lastValid, s.lastValidKnown = id, true
 	if s.length == 1 {
 		s.firstID = id
 	}
@@ -463,11 +469,15 @@ func (s *Stream) Exists(id StreamID) bool {
 
 // LastValidID is the ID of the last live entry (0-0 when empty).
 func (s *Stream) LastValidID() StreamID {
+	if s.lastValidKnown {
+		return s.lastValid
+	}
 	var last StreamID
 	s.Range(StreamID{}, MaxStreamID, true, func(id StreamID, _ [][]byte) bool {
 		last = id
 		return false
 	})
+	s.lastValid, s.lastValidKnown = last, true
 	return last
 }
 
@@ -522,6 +532,9 @@ func (s *Stream) afterDelete(id StreamID) {
 	if s.maxDeletedID.Less(id) {
 		s.maxDeletedID = id
 	}
+	if id == s.lastValid {
+		s.lastValidKnown = false
+	}
 	switch {
 	case s.length == 0:
 		s.firstID = StreamID{}
@@ -544,6 +557,7 @@ type TrimSpec struct {
 // bound (and within the limit), then, unless approximate, the first
 // entries of the next node one by one.
 func (s *Stream) Trim(spec TrimSpec) int64 {
+	s.lastValidKnown = false // trimming may empty the stream
 	var removed int64
 	for len(s.nodes) > 0 {
 		if !spec.ByMinID && s.length <= spec.MaxLen {

@@ -232,3 +232,29 @@ func BenchmarkStreamRevRangeCount10(b *testing.B) {
 		s.Range(StreamID{}, MaxStreamID, true, func(StreamID, [][]byte) bool { n++; return n < 10 })
 	}
 }
+
+// TestStreamLastValidIDFollowsChanges: the cached last live ID follows
+// appends, deletion of the last entry and trimming.
+func TestStreamLastValidIDFollowsChanges(t *testing.T) {
+	s := &Stream{}
+	for i := uint64(1); i <= 5; i++ {
+		if err := s.Add(StreamID{Ms: i}, [][]byte{[]byte("f"), []byte("v")}, streamTestLimits); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.LastValidID(); got != (StreamID{Ms: 5}) {
+		t.Fatalf("last valid %v", got)
+	}
+	s.Delete(StreamID{Ms: 5})
+	if got := s.LastValidID(); got != (StreamID{Ms: 4}) {
+		t.Fatalf("after deleting the last entry: %v", got)
+	}
+	s.Delete(StreamID{Ms: 2})
+	if got := s.LastValidID(); got != (StreamID{Ms: 4}) {
+		t.Fatalf("after deleting a middle entry: %v", got)
+	}
+	s.Trim(TrimSpec{MaxLen: 0})
+	if got := s.LastValidID(); got != (StreamID{}) {
+		t.Fatalf("after trimming everything: %v", got)
+	}
+}
