@@ -132,6 +132,10 @@ func cmdCommandGetKeys(c *Client, args [][]byte) {
 		return
 	}
 	pos, err := cmd.Spec.KeyPositions(call)
+	if (err != nil || len(pos) == 0) && hasSpecFlag(cmd, "no_mandatory_keys") {
+		c.w.Array(0) // EVAL, FCALL: keys are optional, none is no error
+		return
+	}
 	if err != nil {
 		c.w.Error(err.Error())
 		return
@@ -144,6 +148,15 @@ func cmdCommandGetKeys(c *Client, args [][]byte) {
 	for _, p := range pos {
 		c.w.Bulk(call[p])
 	}
+}
+
+func hasSpecFlag(cmd *Command, flag string) bool {
+	for _, f := range cmd.Spec.Flags {
+		if f == flag {
+			return true
+		}
+	}
+	return false
 }
 
 func cmdCommandDocs(c *Client, args [][]byte) {

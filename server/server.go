@@ -73,6 +73,7 @@ type Server struct {
 	maxReplyBytes int
 	watches       watchRegistry
 	pubsub        pubsubState
+	scripting     scriptState    // cmd_script.go
 	cmdStats      []commandStats // by Command.idx
 	requirePass   atomic.Pointer[string]
 	debugEnabled  atomic.Bool

@@ -1,0 +1,188 @@
+// Package lua runs Redis scripts on gopher-lua: the sandbox Redis 7.0 gives
+// a script (its libraries, the redis.* API, protected globals), the script
+// cache by SHA1, and the conversions between Lua values and RESP replies.
+//
+// The package knows nothing of the server. A script's redis.call goes to a
+// Host, which runs the command and hands back its reply as RESP bytes; the
+// engine turns those into Lua values, and the script's result into a reply
+// written to a resp.Writer.
+package lua
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/kioku-db/kioku/resp"
+)
+
+// Host runs the commands a script calls.
+type Host interface {
+	// Call runs one command for the script and returns its reply encoded
+	// in RESP version proto (2 or 3). Refusals (unknown command, wrong
+	// arity, a write from a read-only script, ...) are error replies.
+	Call(args [][]byte, proto int) []byte
+	// Log writes a redis.log line at a Redis log level (LogDebug...).
+	Log(level int, msg string)
+}
+
+// Log levels of redis.log, as Redis numbers them.
+const (
+	LogDebug = iota
+	LogVerbose
+	LogNotice
+	LogWarning
+)
+
+// Script is a compiled script of the cache.
+type Script struct {
+	SHA   string
+	Body  []byte
+	Flags Flags
+	fn    *glua.LFunction
+}
+
+// Engine is one Lua state and the scripts compiled into it. Scripts run one
+// at a time (Run holds the engine); the server runs them under the
+// keyspace's exclusive lock anyway.
+type Engine struct {
+	mu      sync.Mutex
+	L       *glua.LState
+	scripts map[string]*Script
+	// sizes is the memory the cached bodies take, for INFO.
+	size int
+
+	// The running script, for SCRIPT KILL and BUSY (read by other
+	// goroutines).
+	running atomic.Bool
+	cancel  atomic.Pointer[context.CancelFunc]
+	killed  atomic.Bool
+
+	run *runState // set while a script runs
+	// handler is errorHandler as a function of handlerState (the Lua
+	// state is replaced by Flush).
+	handler      *glua.LFunction
+	handlerState *glua.LState
+}
+
+// runState is what the redis.* functions of one run need.
+type runState struct {
+	host  Host
+	sha   string
+	proto int // redis.setresp
+}
+
+// New returns an engine with Redis 7.0's scripting environment.
+func New() *Engine {
+	e := &Engine{scripts: map[string]*Script{}}
+	e.L = newSandbox(e)
+	return e
+}
+
+// SHA1Hex is the script's name in the cache: the hex SHA1 of its body.
+func SHA1Hex(body []byte) string {
+	sum := sha1.Sum(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// Load compiles body into the cache (once per body) and returns it. The
+// error is Redis's reply text.
+func (e *Engine) Load(body []byte) (*Script, error) {
+	sha := SHA1Hex(body)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s := e.scripts[sha]; s != nil {
+		return s, nil
+	}
+	flags, shebangLen, err := parseShebang(body)
+	if err != nil {
+		return nil, err
+	}
+	fn, err := e.compile(body[shebangLen:])
+	if err != nil {
+		return nil, err
+	}
+	s := &Script{SHA: sha, Body: append([]byte(nil), body...), Flags: flags, fn: fn}
+	e.scripts[sha] = s
+	e.size += len(body)
+	return s, nil
+}
+
+// compile loads a chunk named as Redis names it ("@user_script"), running
+// in the protected globals.
+func (e *Engine) compile(code []byte) (*glua.LFunction, error) {
+	fn, err := e.L.Load(strings.NewReader(string(code)), chunkName)
+	if err != nil {
+		return nil, scriptError("ERR Error compiling script (new function): " + compileErrorText(err, code))
+	}
+	return fn, nil
+}
+
+// Lookup returns the cached script with this SHA1 (any case), or nil.
+func (e *Engine) Lookup(sha string) *Script {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.scripts[strings.ToLower(sha)]
+}
+
+// Flush empties the script cache (SCRIPT FLUSH). Redis also starts a new
+// Lua state, so nothing a script left behind survives.
+func (e *Engine) Flush() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.scripts = map[string]*Script{}
+	e.size = 0
+	e.L.Close()
+	e.L = newSandbox(e)
+}
+
+// Stats reports the number of cached scripts and the bytes of their bodies.
+func (e *Engine) Stats() (count, bytes int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.scripts), e.size
+}
+
+// Running reports whether a script is running now.
+func (e *Engine) Running() bool { return e.running.Load() }
+
+// Kill stops the running script at its next instruction (SCRIPT KILL). It
+// reports false when none runs.
+func (e *Engine) Kill() bool {
+	cancel := e.cancel.Load()
+	if cancel == nil {
+		return false
+	}
+	e.killed.Store(true)
+	(*cancel)()
+	return true
+}
+
+// scriptError is an error whose text is the reply Redis gives.
+type scriptError string
+
+func (e scriptError) Error() string { return string(e) }
+
+// chunkName is the name Redis gives every script's chunk: messages say
+// "user_script:1:", debug info "@user_script".
+const chunkName = "user_script"
+
+// writeError writes an error reply whose text is given in full: unlike
+// resp.Writer.Error, no "ERR " is added, as Redis's script replies do.
+func writeError(w *resp.Writer, msg string) {
+	b := make([]byte, 0, len(msg)+3)
+	b = append(b, '-')
+	for i := 0; i < len(msg); i++ {
+		ch := msg[i]
+		if ch == '\r' || ch == '\n' {
+			ch = ' '
+		}
+		b = append(b, ch)
+	}
+	w.Raw(append(b, '\r', '\n'))
+}

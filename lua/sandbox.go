@@ -1,0 +1,223 @@
+package lua
+
+import (
+	glua "github.com/yuin/gopher-lua"
+)
+
+// The sandbox, as Redis 7.0 builds it (script_lua.c, eval.c): the base
+// library without loadfile/dofile, string, table, math, coroutine, cjson,
+// bit, cmsgpack and redis (Redis's struct library is not provided); no
+// os, io, require or debug. The global
+// table and every library table are read-only, and reading a global that
+// does not exist is an error.
+//
+// Redis makes tables read-only inside its patched Lua VM. gopher-lua has no
+// such flag, so a protected table is kept empty and its contents live in a
+// hidden backing table reached through __index: every assignment then goes
+// to __newindex, which refuses it. rawset and setmetatable are wrapped to
+// refuse protected tables too. (pairs/next over a library table therefore
+// see nothing, unlike Redis.)
+
+const (
+	errReadonlyTable = "Attempt to modify a readonly table"
+	errNoGlobal      = "Script attempted to access nonexistent global variable '%s'"
+)
+
+// removedGlobals are what gopher-lua's base library has and Redis's lacks.
+var removedGlobals = []string{
+	"dofile", "loadfile", "require", "module", "_printregs", "_GOPHER_LUA_VERSION",
+}
+
+func newSandbox(e *Engine) *glua.LState {
+	L := glua.NewState(glua.Options{SkipOpenLibs: true})
+	for _, lib := range []struct {
+		name string
+		open glua.LGFunction
+	}{
+		{glua.BaseLibName, glua.OpenBase},
+		{glua.TabLibName, glua.OpenTable},
+		{glua.StringLibName, glua.OpenString},
+		{glua.MathLibName, glua.OpenMath},
+		{glua.CoroutineLibName, glua.OpenCoroutine},
+	} {
+		L.Push(L.NewFunction(lib.open))
+		L.Push(glua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	g := L.G.Global
+	for _, name := range removedGlobals {
+		g.RawSetString(name, glua.LNil)
+	}
+	g.RawSetString("_VERSION", glua.LString("Lua 5.1"))
+	g.RawSetString("tostring", L.NewFunction(luaToString))
+	g.RawSetString("rawset", L.NewFunction(protectedRawSet))
+	g.RawSetString("error", L.NewFunction(luaError))
+	g.RawSetString("pcall", L.NewFunction(luaPCall))
+	g.RawSetString("setmetatable", L.NewFunction(protectedSetMetatable))
+	g.RawSetString("redis", newRedisModule(L, e))
+	g.RawSetString("cjson", newCJSONModule(L))
+	g.RawSetString("bit", newBitModule(L))
+	g.RawSetString("cmsgpack", newMsgpackModule(L))
+	for _, lib := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "bit", "cmsgpack"} {
+		if t, ok := g.RawGetString(lib).(*glua.LTable); ok {
+			protectTable(L, t, nil)
+		}
+	}
+	// Strings find their methods through the string table, which is now
+	// empty: give them a metatable pointing at its contents.
+	strings := g.RawGetString("string").(*glua.LTable)
+	strMeta := L.NewTable()
+	strMeta.RawSetString("__index", backingOf(L, strings))
+	L.SetMetatable(glua.LString(""), strMeta)
+	protectTable(L, g, L.NewFunction(missingGlobal))
+	return L
+}
+
+// protectTable moves t's contents into a hidden backing table and makes t
+// refuse writes. onMissing, when set, is called for keys the backing table
+// lacks (the global table's error).
+func protectTable(L *glua.LState, t *glua.LTable, onMissing *glua.LFunction) {
+	backing := L.NewTable()
+	var keys []glua.LValue
+	t.ForEach(func(k, v glua.LValue) {
+		backing.RawSet(k, v)
+		keys = append(keys, k)
+	})
+	for _, k := range keys {
+		t.RawSet(k, glua.LNil)
+	}
+	if onMissing != nil {
+		missing := L.NewTable()
+		missing.RawSetString("__index", onMissing)
+		L.SetMetatable(backing, missing)
+	}
+	mt := L.NewTable()
+	mt.RawSetString("__index", backing)
+	mt.RawSetString("__newindex", L.NewFunction(refuseWrite))
+	mt.RawSetString(protectedMark, glua.LTrue)
+	L.SetMetatable(t, mt)
+}
+
+// protectedMark flags the metatable of a protected table.
+const protectedMark = "__redis_readonly"
+
+func isProtected(L *glua.LState, v glua.LValue) bool {
+	t, ok := v.(*glua.LTable)
+	if !ok {
+		return false
+	}
+	mt, ok := L.GetMetatable(t).(*glua.LTable)
+	return ok && mt.RawGetString(protectedMark) == glua.LTrue
+}
+
+// backingOf returns the table holding a protected table's contents.
+func backingOf(L *glua.LState, t *glua.LTable) *glua.LTable {
+	mt := L.GetMetatable(t).(*glua.LTable)
+	return mt.RawGetString("__index").(*glua.LTable)
+}
+
+func refuseWrite(L *glua.LState) int {
+	L.RaiseError(errReadonlyTable)
+	return 0
+}
+
+func missingGlobal(L *glua.LState) int {
+	L.RaiseError(errNoGlobal, L.ToStringMeta(L.Get(2)).String())
+	return 0
+}
+
+func protectedRawSet(L *glua.LState) int {
+	t := L.CheckTable(1)
+	if isProtected(L, t) {
+		L.Error(glua.LString(errReadonlyTable), 0)
+	}
+	L.RawSet(t, L.CheckAny(2), L.CheckAny(3))
+	L.Push(t)
+	return 1
+}
+
+// protectedSetMetatable is setmetatable refusing protected tables, with
+// Redis's message, which carries no position (the VM raises it inside the
+// C function).
+func protectedSetMetatable(L *glua.LState) int {
+	if isProtected(L, L.Get(1)) {
+		L.Error(glua.LString(errReadonlyTable), 0)
+	}
+	L.CheckTypes(2, glua.LTNil, glua.LTTable)
+	obj := L.Get(1)
+	if obj == glua.LNil {
+		L.RaiseError("cannot set metatable to a nil object.")
+	}
+	if m, ok := L.GetMetatable(obj).(*glua.LTable); ok && m.RawGetString("__metatable") != glua.LNil {
+		L.RaiseError("cannot change a protected metatable")
+	}
+	L.SetMetatable(obj, L.Get(2))
+	L.SetTop(1)
+	return 1
+}
+
+// luaToString is tostring with Lua's own number format ("%.14g").
+func luaToString(L *glua.LState) int {
+	v := L.CheckAny(1)
+	if n, ok := v.(glua.LNumber); ok {
+		L.Push(glua.LString(formatNumber(float64(n))))
+		return 1
+	}
+	L.Push(L.ToStringMeta(v))
+	return 1
+}
+
+// setGlobal sets a global behind the protection (KEYS and ARGV).
+func setGlobal(L *glua.LState, name string, v glua.LValue) {
+	backingOf(L, L.G.Global).RawSetString(name, v)
+}
+
+// luaError is Lua 5.1's error: a string or number message gets the
+// position of the caller at level; error() raises nil.
+func luaError(L *glua.LState) int {
+	obj := L.Get(1)
+	if n, ok := obj.(glua.LNumber); ok {
+		obj = glua.LString(formatNumber(float64(n)))
+	}
+	level := L.OptInt(2, 1)
+	if level == 1 && callerIsGo(L) {
+		level = 0 // luaL_where finds no line in a C caller (pcall(error, "x"))
+	}
+	L.Error(obj, level)
+	return 0
+}
+
+func callerIsGo(L *glua.LState) bool {
+	dbg, ok := L.GetStack(1)
+	if !ok {
+		return false
+	}
+	if _, err := L.GetInfo("S", dbg, glua.LNil); err != nil {
+		return false
+	}
+	return dbg.What == "G"
+}
+
+// luaPCall is Redis 7.0's pcall: an error table (what redis.call raises)
+// reaches the script as its message string.
+func luaPCall(L *glua.LState) int {
+	L.CheckAny(1)
+	err := L.PCall(L.GetTop()-1, glua.MultRet, nil)
+	if err == nil {
+		L.Insert(glua.LTrue, 1)
+		return L.GetTop()
+	}
+	obj := glua.LValue(glua.LString(err.Error()))
+	if apiErr, ok := err.(*glua.ApiError); ok {
+		obj = apiErr.Object
+	}
+	if t, ok := obj.(*glua.LTable); ok {
+		if msg, ok := t.RawGetString("err").(glua.LString); ok {
+			obj = msg
+		}
+	}
+	L.SetTop(0)
+	L.Push(glua.LFalse)
+	L.Push(obj)
+	return 2
+}

@@ -1,0 +1,291 @@
+package server
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kioku-db/kioku/lua"
+	"github.com/kioku-db/kioku/resp"
+)
+
+// Scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (Redis's
+// eval.c and script.c). The Lua side (sandbox, conversions, cache) is the
+// lua package; this file runs a script under the whole keyspace, as EXEC
+// runs a transaction, and runs each redis.call through the same path as
+// EXEC's queued commands (callHeld), with the reply captured in a scratch
+// writer that the engine converts to Lua values.
+func init() {
+	register([]binding{
+		{"eval", cmdEval, lockAll},
+		{"evalsha", cmdEvalSHA, lockAll},
+		{"eval_ro", cmdEvalRO, lockAll},
+		{"evalsha_ro", cmdEvalSHARO, lockAll},
+		{"script|load", cmdScriptLoad, lockNone},
+		{"script|exists", cmdScriptExists, lockNone},
+		{"script|flush", cmdScriptFlush, lockNone},
+		{"script|kill", cmdScriptKill, lockNone},
+		{"script|help", cmdScriptHelp, lockNone},
+	})
+}
+
+const (
+	errNoScript          = "NOSCRIPT No matching script. Please use EVAL."
+	errNumKeysNegative   = "ERR Number of keys can't be negative"
+	errUnknownScriptCmd  = "ERR Unknown Redis command called from script"
+	errScriptArity       = "ERR Wrong number of args calling Redis command from script"
+	errNoScriptCmd       = "ERR This Redis command is not allowed from script"
+	errReadOnlyScript    = "ERR Write commands are not allowed from read-only scripts."
+	errWriteFlagRO       = "ERR Can not execute a script with write flag using *_ro command."
+	errScriptFlushOption = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+	errNotBusy           = "NOTBUSY No scripts in execution right now."
+	errBusyScript        = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	errUnkillable        = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+)
+
+// scriptState is a server's scripting: the engine, made on first use, and
+// what other clients need to know about the running script.
+type scriptState struct {
+	once   sync.Once
+	engine *lua.Engine
+	// wrote: the running script has run a write command, so SCRIPT KILL
+	// answers UNKILLABLE.
+	wrote atomic.Bool
+	// busy: the running script has run past busy-reply-threshold; other
+	// clients' commands are answered BUSY (dispatch.go) until it ends.
+	busy atomic.Bool
+	// scratch receives the replies of redis.call (guarded by the keyspace
+	// lock the script holds).
+	scratch *resp.Writer
+}
+
+// callWriter is the scratch writer redis.call replies go to: one per
+// server suffices, scripts run one at a time.
+func (st *scriptState) callWriter() *resp.Writer {
+	if st.scratch == nil {
+		st.scratch = resp.NewWriter()
+	}
+	return st.scratch
+}
+
+func (s *Server) lua() *lua.Engine {
+	s.scripting.once.Do(func() { s.scripting.engine = lua.New() })
+	return s.scripting.engine
+}
+
+func cmdEval(c *Client, args [][]byte)      { evalGeneric(c, args, false, false) }
+func cmdEvalSHA(c *Client, args [][]byte)   { evalGeneric(c, args, true, false) }
+func cmdEvalRO(c *Client, args [][]byte)    { evalGeneric(c, args, false, true) }
+func cmdEvalSHARO(c *Client, args [][]byte) { evalGeneric(c, args, true, true) }
+
+func evalGeneric(c *Client, args [][]byte, bySHA, readOnly bool) {
+	keys, argv, ok := scriptKeysAndArgs(c, args)
+	if !ok {
+		return
+	}
+	script := findScript(c, args[1], bySHA)
+	if script == nil {
+		return
+	}
+	if readOnly && !script.Flags.Compat && !script.Flags.NoWrites {
+		c.w.Error(errWriteFlagRO)
+		return
+	}
+	runScript(c, script, keys, argv, readOnly || script.Flags.NoWrites)
+}
+
+// scriptKeysAndArgs splits EVAL's arguments after numkeys.
+func scriptKeysAndArgs(c *Client, args [][]byte) (keys, argv [][]byte, ok bool) {
+	n, ok := parseInt(args[2])
+	switch {
+	case !ok:
+		c.w.Error(errNotInt)
+	case n > int64(len(args)-3):
+		c.w.Error(errNumKeysTooMany)
+	case n < 0:
+		c.w.Error(errNumKeysNegative)
+	default:
+		return args[3 : 3+n], args[3+n:], true
+	}
+	return nil, nil, false
+}
+
+// findScript compiles EVAL's body (cached by its SHA1) or finds EVALSHA's.
+func findScript(c *Client, bodyOrSHA []byte, bySHA bool) *lua.Script {
+	if bySHA {
+		s := c.srv.lua().Lookup(string(bodyOrSHA))
+		if s == nil {
+			c.w.Error(errNoScript)
+		}
+		return s
+	}
+	s, err := c.srv.lua().Load(bodyOrSHA)
+	if err != nil {
+		c.w.Error(err.Error())
+		return nil
+	}
+	return s
+}
+
+// runScript runs a script for c, which holds the whole keyspace. Blocking
+// commands answer at once (as inside EXEC); a SELECT inside the script
+// does not outlive it, as in Redis.
+func runScript(c *Client, script *lua.Script, keys, argv [][]byte, readOnly bool) {
+	host := &scriptHost{c: c, readOnly: readOnly, w: c.srv.scripting.callWriter()}
+	host.w.Limit = c.w.Limit
+	db, cmd, noBlock := c.db, c.cmd, c.noBlock
+	c.noBlock = true
+	c.srv.scripting.wrote.Store(false)
+	defer func() {
+		c.db, c.cmd, c.noBlock = db, cmd, noBlock
+		c.lastCmd.Store(cmd)
+	}()
+	defer c.srv.watchScriptTime()()
+	c.srv.lua().Run(script, host, keys, argv, c.w)
+}
+
+// watchScriptTime marks the server busy once the script has run for
+// busy-reply-threshold milliseconds. Redis notices from a hook every
+// 100,000 Lua instructions; a timer is exact and costs the script nothing.
+// The returned function ends the watch.
+func (s *Server) watchScriptTime() func() {
+	ms := s.cfg.Int("busy-reply-threshold")
+	if ms <= 0 {
+		return func() {}
+	}
+	var mu sync.Mutex // orders a late timer against the end of the script
+	ended := false
+	timer := time.AfterFunc(time.Duration(ms)*time.Millisecond, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !ended {
+			s.scripting.busy.Store(true)
+			s.logf("Slow script detected: still in execution after %d milliseconds. You can try killing the script using the SCRIPT KILL command.", ms)
+		}
+	})
+	return func() {
+		timer.Stop()
+		mu.Lock()
+		ended = true
+		s.scripting.busy.Store(false)
+		mu.Unlock()
+	}
+}
+
+// scriptHost runs a script's redis.call for its client.
+type scriptHost struct {
+	c        *Client
+	readOnly bool
+	w        *resp.Writer // the replies of calls, one at a time
+}
+
+func (h *scriptHost) Call(args [][]byte, proto int) []byte {
+	h.w.Reset()
+	h.w.SetProto(proto)
+	cmd, problem := h.check(args)
+	if problem != "" {
+		h.w.Error(problem)
+		return h.w.Buffer()
+	}
+	if cmd.has(flagWrite) {
+		h.c.srv.scripting.wrote.Store(true)
+	}
+	c := h.c
+	saved := c.w
+	c.w = h.w
+	defer func() { c.w = saved }()
+	c.srv.callHeld(c, cmd, args)
+	return h.w.Buffer()
+}
+
+// check resolves a command called from the script and applies Redis's
+// script rules to it.
+func (h *scriptHost) check(args [][]byte) (*Command, string) {
+	cmd := table.lookup(args[0])
+	if cmd == nil {
+		return nil, errUnknownScriptCmd
+	}
+	if len(cmd.subs) > 0 && len(args) >= 2 {
+		if cmd = cmd.subcommand(args[1]); cmd == nil {
+			return nil, errUnknownScriptCmd
+		}
+	}
+	switch {
+	case cmd.handler == nil:
+		return nil, errUnknownScriptCmd
+	case !arityOK(cmd.Spec.Arity, len(args)):
+		return nil, errScriptArity
+	case cmd.has(flagNoScript):
+		return nil, errNoScriptCmd
+	case h.readOnly && cmd.has(flagWrite):
+		return nil, errReadOnlyScript
+	}
+	return cmd, ""
+}
+
+func (h *scriptHost) Log(level int, msg string) {
+	if level >= lua.LogNotice {
+		h.c.srv.logf("%s", msg)
+	}
+}
+
+func cmdScriptLoad(c *Client, args [][]byte) {
+	s, err := c.srv.lua().Load(args[2])
+	if err != nil {
+		c.w.Error(err.Error())
+		return
+	}
+	c.w.BulkString(s.SHA)
+}
+
+func cmdScriptExists(c *Client, args [][]byte) {
+	c.w.Array(len(args) - 2)
+	for _, sha := range args[2:] {
+		if c.srv.lua().Lookup(string(sha)) != nil {
+			c.w.Int(1)
+		} else {
+			c.w.Int(0)
+		}
+	}
+}
+
+func cmdScriptFlush(c *Client, args [][]byte) {
+	if len(args) > 3 || (len(args) == 3 && !eqFold(args[2], "async") && !eqFold(args[2], "sync")) {
+		c.w.Error(errScriptFlushOption)
+		return
+	}
+	c.srv.lua().Flush()
+	c.w.OK()
+}
+
+func cmdScriptKill(c *Client, args [][]byte) {
+	eng := c.srv.lua()
+	switch {
+	case !eng.Running():
+		c.w.Error(errNotBusy)
+	case c.srv.scripting.wrote.Load():
+		c.w.Error(errUnkillable)
+	default:
+		eng.Kill()
+		c.w.OK()
+	}
+}
+
+func cmdScriptHelp(c *Client, args [][]byte) {
+	writeHelp(c, "SCRIPT",
+		"DEBUG (YES|SYNC|NO)",
+		"    Set the debug mode for subsequent scripts executed.",
+		"EXISTS <sha1> [<sha1> ...]",
+		"    Return information about the existence of the scripts in the script cache.",
+		"FLUSH [ASYNC|SYNC]",
+		"    Flush the Lua scripts cache. Very dangerous on replicas.",
+		"    When called without the optional mode argument, the behavior is determined by the",
+		"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+		"    * ASYNC: Asynchronously flush the scripts cache.",
+		"    * SYNC: Synchronously flush the scripts cache.",
+		"KILL",
+		"    Kill the currently executing Lua script.",
+		"LOAD <script>",
+		"    Load a script into the scripts cache without executing it.",
+	)
+}
