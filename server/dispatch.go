@@ -46,6 +46,8 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	case cmd == nil:
 	case !c.authed && !cmd.has(flagNoAuth):
 		errMsg = errNoAuth
+	case s.refuseForMemory(c, cmd): // evicts as maxmemory-policy allows (evict.go)
+		errMsg = errOOM
 	case c.pubsubRestricted() && !allowedInPubSub(cmd):
 		errMsg = fmt.Sprintf(errInPubSubContext, cmd.Name)
 	case s.scripting.busy.Load() && !cmd.has(flagAllowBusy): // cmd_script.go

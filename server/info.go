@@ -131,24 +131,62 @@ func (s *Server) infoClients(b *strings.Builder) {
 	field(b, "clients_in_timeout_table", blocked)
 }
 
+// infoMemory reports the accounted figures maxmemory acts on as Redis's
+// used_memory family (the startup baseline plus the keys' estimated
+// sizes, see evict.go), and the Go runtime's own figures as the
+// allocator_* and rss fields.
 func (s *Server) infoMemory(b *strings.Builder) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	used := int64(ms.HeapAlloc)
-	peak := s.stats.peakMemory(used)
+	m := s.memoryFigures(&ms)
 	maxmem := s.cfg.Int("maxmemory")
-	field(b, "used_memory", used)
-	field(b, "used_memory_human", humanBytes(used))
-	field(b, "used_memory_rss", ms.Sys-ms.HeapReleased)
-	field(b, "used_memory_rss_human", humanBytes(int64(ms.Sys-ms.HeapReleased)))
-	field(b, "used_memory_peak", peak)
-	field(b, "used_memory_peak_human", humanBytes(peak))
+	field(b, "used_memory", m.used)
+	field(b, "used_memory_human", humanBytes(m.used))
+	field(b, "used_memory_rss", m.rss)
+	field(b, "used_memory_rss_human", humanBytes(m.rss))
+	field(b, "used_memory_peak", m.peak)
+	field(b, "used_memory_peak_human", humanBytes(m.peak))
+	field(b, "used_memory_peak_perc", percent(m.used, m.peak))
+	field(b, "used_memory_overhead", m.startup)
+	field(b, "used_memory_startup", m.startup)
+	field(b, "used_memory_dataset", m.dataset)
+	field(b, "used_memory_dataset_perc", percent(m.dataset, m.used-m.startup))
+	field(b, "allocator_allocated", ms.HeapAlloc)
+	field(b, "allocator_active", ms.HeapInuse)
+	field(b, "allocator_resident", m.rss)
 	field(b, "total_system_memory", 0)
 	field(b, "maxmemory", maxmem)
 	field(b, "maxmemory_human", humanBytes(maxmem))
 	field(b, "maxmemory_policy", s.cfg.String("maxmemory-policy"))
+	field(b, "mem_fragmentation_ratio", fmt.Sprintf("%.2f", ratio(m.rss, m.used)))
+	field(b, "mem_not_counted_for_evict", 0)
 	field(b, "mem_allocator", "go")
 	field(b, "gc_cycles", ms.NumGC)
+}
+
+// memoryFigures are the numbers INFO memory and MEMORY STATS share.
+type memoryFigures struct {
+	used, peak, startup, dataset, rss int64
+}
+
+func (s *Server) memoryFigures(ms *runtime.MemStats) memoryFigures {
+	m := memoryFigures{startup: s.mem.baseline, dataset: s.store.DatasetBytes()}
+	m.used = m.startup + m.dataset
+	m.peak = s.stats.peakMemory(m.used)
+	m.rss = int64(ms.Sys - ms.HeapReleased)
+	return m
+}
+
+// percent formats part/whole as Redis's "%.2f%%".
+func percent(part, whole int64) string {
+	return fmt.Sprintf("%.2f%%", ratio(part, whole)*100)
+}
+
+func ratio(a, b int64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }
 
 // humanBytes formats like Redis's bytesToHuman.
@@ -190,7 +228,7 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "total_net_output_bytes", st.netOutput.Load())
 	field(b, "rejected_connections", st.rejectedConns.Load())
 	field(b, "expired_keys", s.store.ExpiredKeys.Load()-st.expiredBase.Load())
-	field(b, "evicted_keys", 0)
+	field(b, "evicted_keys", s.evictedKeys())
 	field(b, "keyspace_hits", hits)
 	field(b, "keyspace_misses", misses)
 	field(b, "pubsub_channels", s.pubsub.hub.Len(pubsub.Channel))
@@ -263,6 +301,7 @@ func (s *Server) resetStats() {
 	st.netInput.Store(0)
 	st.netOutput.Store(0)
 	st.expiredBase.Store(s.store.ExpiredKeys.Load())
+	s.mem.evictedBase.Store(s.store.EvictedKeys.Load())
 	for i := range s.cmdStats {
 		st := &s.cmdStats[i]
 		st.calls.Store(0)

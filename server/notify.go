@@ -46,7 +46,8 @@ import (
 // Events the store raises fire when they happen, before the command's
 // own, as in Redis: "expired" (class x, lazy and active expiry), "new"
 // (class n, a write created a key), "keymiss" (class m, a read found no
-// key). There is no eviction yet, so no "evicted".
+// key), "evicted" (class e, maxmemory eviction before a command, see
+// evict.go).
 
 // keyEvent declares the event a command fires on each key it writes.
 type keyEvent struct {

@@ -79,6 +79,7 @@ type Server struct {
 	debugEnabled  atomic.Bool
 	// activeExpireDisabled is DEBUG SET-ACTIVE-EXPIRE 0.
 	activeExpireDisabled atomic.Bool
+	mem                  memoryState // maxmemory and eviction (evict.go)
 }
 
 // New builds a server from cfg without starting it.
@@ -118,6 +119,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.watchConfig()
 	s.initPubSub()
+	s.initMemory()
 	return s, nil
 }
 

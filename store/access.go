@@ -2,7 +2,7 @@ package store
 
 import "math/rand/v2"
 
-// Access tracking for OBJECT IDLETIME / OBJECT FREQ and, later, eviction.
+// Access tracking for OBJECT IDLETIME / OBJECT FREQ and eviction.
 // Like Redis, each entry keeps 24 bits: under LRU policies the access time
 // in seconds; under LFU policies the access time in minutes (16 bits) and a
 // logarithmic access counter (8 bits).

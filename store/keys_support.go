@@ -18,6 +18,7 @@ func (db *DB) MoveTo(dst *DB, key []byte, now int64) bool {
 	// The hash seed is global, so the key falls in the same shard index.
 	dsh := &dst.shards[shardOf(h)]
 	dsh.dict.add(e, h)
+	dst.store.charge(dsh, e)
 	dsh.setExpire(e, expire)
 	dst.added(e.Key)
 	dst.wrote(dsh, e.Key)

@@ -78,6 +78,10 @@ type shard struct {
 	// holder is the lock set holding mu through Locks.Keys, so a write
 	// can be recorded for the command that made it (Locks.RecordWrites).
 	holder *Locks
+	// used is the accounted size of the shard's keys; objCharges what
+	// each collection was charged (memory.go).
+	used       atomic.Int64
+	objCharges map[*Entry]int64
 }
 
 // DB is one numbered database.
@@ -100,6 +104,9 @@ type Hooks struct {
 	Added func(db *DB, key string)
 	// Missed is called when a read finds no key (the "keymiss" event).
 	Missed func(db *DB, key []byte)
+	// Evicted is called when maxmemory eviction deleted a key, after
+	// Modified.
+	Evicted func(db *DB, key string)
 }
 
 // Store holds the databases.
@@ -114,6 +121,13 @@ type Store struct {
 	access atomic.Pointer[AccessPolicy]
 
 	ExpiredKeys atomic.Int64
+	EvictedKeys atomic.Int64
+
+	// total is the accounted size of every key while trackTotal is set
+	// (memory.go).
+	trackTotal atomic.Bool
+	total      atomic.Int64
+	evictor    evictor
 }
 
 // New returns a store with n databases.
@@ -278,7 +292,10 @@ func (db *DB) added(key string) {
 // Touched signals that the value of key changed in place (a command
 // mutated an object it got from Lookup).
 func (db *DB) Touched(key []byte) {
-	sh, _ := db.shardFor(string(key))
+	sh, h := db.shardFor(string(key))
+	if e := sh.dict.get(string(key), h); e != nil {
+		db.store.recharge(sh, e)
+	}
 	db.wrote(sh, string(key))
 }
 
@@ -305,8 +322,10 @@ func (db *DB) put(key []byte, str string, obj any, expireAt int64, keepTTL bool)
 	}
 	if old != nil {
 		// Overwrite in place: the key string and the entry are reused.
+		was := sh.takeCharge(old)
 		old.Str, old.Obj = str, obj
 		old.SetStrEncoding(EncAuto)
+		db.store.rechargeFrom(sh, old, was)
 		if !keepTTL {
 			sh.setExpire(old, expireAt)
 		}
@@ -317,6 +336,7 @@ func (db *DB) put(key []byte, str string, obj any, expireAt int64, keepTTL bool)
 	e := &Entry{Key: string(key), Str: str, Obj: obj}
 	db.stampNew(e, now)
 	sh.dict.add(e, h)
+	db.store.charge(sh, e)
 	sh.setExpire(e, expireAt)
 	db.added(e.Key)
 	db.wrote(sh, e.Key)
@@ -337,6 +357,7 @@ func (db *DB) Delete(key []byte, now int64) bool {
 func (db *DB) unlink(sh *shard, key string, h uint64) *Entry {
 	e := sh.dict.remove(key, h)
 	if e != nil {
+		db.store.uncharge(sh, e)
 		sh.setExpire(e, 0)
 	}
 	return e
@@ -383,6 +404,7 @@ func (db *DB) Rename(src, dst []byte, now int64) bool {
 	ne := &Entry{Key: string(dst), Str: e.Str, Obj: e.Obj, meta: e.meta}
 	dsh, dh := db.shardFor(ne.Key)
 	dsh.dict.add(ne, dh)
+	db.store.charge(dsh, ne)
 	dsh.setExpire(ne, expire)
 	db.added(ne.Key)
 	db.wrote(dsh, ne.Key)
@@ -415,6 +437,7 @@ func (db *DB) Flush() {
 		sh.dict.each(func(e *Entry) bool { db.wrote(sh, e.Key); return true })
 		sh.dict = dict{}
 		sh.ttl = nil
+		db.store.clearCharges(sh)
 	}
 }
 
@@ -423,6 +446,7 @@ func (s *Store) Swap(a, b *DB) {
 	for i := range a.shards {
 		a.shards[i].dict, b.shards[i].dict = b.shards[i].dict, a.shards[i].dict
 		a.shards[i].ttl, b.shards[i].ttl = b.shards[i].ttl, a.shards[i].ttl
+		swapCharges(&a.shards[i], &b.shards[i])
 	}
 	// Every key of either database changed in both: as Redis does, signal
 	// each under both database numbers (WATCH, blocked clients).
