@@ -256,8 +256,14 @@ func (q *pushQueue) close() {
 	<-q.done
 }
 
+// pushWriteChunk is how much encoded output the writer gathers before a
+// write: large enough for few system calls, small enough that its buffer
+// is kept between batches instead of being regrown for each (Reset drops
+// buffers past 1 MiB).
+const pushWriteChunk = 256 << 10
+
 // run is the writer: it takes everything queued, encodes it and writes it
-// in one call, until the queue is closed and drained or the connection
+// in chunks, until the queue is closed and drained or the connection
 // fails.
 func (q *pushQueue) run() {
 	defer close(q.done)
@@ -267,22 +273,39 @@ func (q *pushQueue) run() {
 		if !ok {
 			return
 		}
-		for _, it := range batch {
-			if it.msg == nil {
-				w.Raw(it.raw)
-				continue
-			}
-			w.SetProto(it.proto)
-			it.msg.encode(w)
-		}
-		_, err := q.c.conn.Write(w.Buffer())
-		w.Reset()
+		err := q.writeBatch(w, batch)
 		q.written(batch)
 		if err != nil {
 			q.fail()
 			return
 		}
 	}
+}
+
+func (q *pushQueue) writeBatch(w *resp.Writer, batch []pushItem) error {
+	for _, it := range batch {
+		if it.msg == nil {
+			w.Raw(it.raw)
+		} else {
+			w.SetProto(it.proto)
+			it.msg.encode(w)
+		}
+		if w.Len() >= pushWriteChunk {
+			if err := q.flushChunk(w); err != nil {
+				return err
+			}
+		}
+	}
+	return q.flushChunk(w)
+}
+
+func (q *pushQueue) flushChunk(w *resp.Writer) error {
+	if w.Len() == 0 {
+		return nil
+	}
+	_, err := q.c.conn.Write(w.Buffer())
+	w.Reset()
+	return err
 }
 
 // take waits for work and hands the writer the queued items.
@@ -307,7 +330,7 @@ func (q *pushQueue) written(batch []pushItem) {
 	clear(batch)
 	q.mu.Lock()
 	q.writing = 0
-	if cap(batch) <= 1024 {
+	if cap(batch) <= 4096 {
 		q.spare = batch[:0]
 	}
 	q.mu.Unlock()
