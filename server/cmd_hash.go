@@ -447,6 +447,32 @@ func writeHScanReply(c *Client, cursor uint64, found [][]byte) {
 	}
 }
 
+// parseRandomCount reads HRANDFIELD's and ZRANDMEMBER's "key count
+// [WITHVALUES|WITHSCORES]" in Redis's order of checks: the count, the
+// option, then the count again when the reply doubles (twice as many
+// replies must stay countable).
+func parseRandomCount(c *Client, args [][]byte, option string) (count int64, with, ok bool) {
+	count, ok = parseInt(args[2])
+	if !ok {
+		c.w.Error(errNotInt)
+		return 0, false, false
+	}
+	if count == math.MinInt64 {
+		c.w.Error(errCountRange)
+		return 0, false, false
+	}
+	with = len(args) == 4
+	if len(args) > 4 || (with && !eqFold(args[3], option)) {
+		c.w.Error(errSyntax)
+		return 0, false, false
+	}
+	if with && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
+		c.w.Error(errValueOutOfRange)
+		return 0, false, false
+	}
+	return count, with, true
+}
+
 // cmdHRandField answers one random field (no count) or an array of them.
 // A positive count answers distinct fields, at most the whole hash; a
 // negative count answers that many, repeats allowed. The checks run in
@@ -456,23 +482,8 @@ func cmdHRandField(c *Client, args [][]byte) {
 		hrandfieldOne(c, args[1])
 		return
 	}
-	count, ok := parseInt(args[2])
+	count, withValues, ok := parseRandomCount(c, args, "withvalues")
 	if !ok {
-		c.w.Error(errNotInt)
-		return
-	}
-	if count == math.MinInt64 {
-		c.w.Error(errCountRange)
-		return
-	}
-	withValues := len(args) == 4
-	if len(args) > 4 || (withValues && !eqFold(args[3], "withvalues")) {
-		c.w.Error(errSyntax)
-		return
-	}
-	// Twice as many replies must stay countable.
-	if withValues && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
-		c.w.Error(errValueOutOfRange)
 		return
 	}
 	h, ok := readHash(c, args[1])

@@ -29,7 +29,6 @@ const (
 	errLimitNeedsBy   = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
 	errWithScoresLex  = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 	errWeightNotFloat = "ERR weight value is not a float"
-	errValueRange     = "ERR value is out of range"
 )
 
 func init() {
@@ -726,7 +725,7 @@ func parseRange(c *Client, args [][]byte, kind rangeKind, reverse, fixedDir, sto
 func (q rangeRequest) span(z *types.ZSet) (first, n int) {
 	size := z.Len()
 	if q.kind == rangeRank {
-		lo, hi, empty := rankSpan(q.start, q.end, size)
+		lo, hi, empty := clampRange(q.start, q.end, size)
 		if empty {
 			return 0, 0
 		}
@@ -755,27 +754,6 @@ func (q rangeRequest) span(z *types.ZSet) (first, n int) {
 		return hi - 1 - int(q.offset), n
 	}
 	return lo + int(q.offset), n
-}
-
-// rankSpan clamps start/end indexes (negative from the end) as Redis does.
-func rankSpan(start, end int64, size int) (lo, hi int, empty bool) {
-	n := int64(size)
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	if start < 0 {
-		start = 0
-	}
-	if start > end || start >= n {
-		return 0, 0, true
-	}
-	if end >= n {
-		end = n - 1
-	}
-	return int(start), int(end), false
 }
 
 // visitSpan calls fn for the n items from rank first, downwards when
@@ -875,7 +853,7 @@ func cmdZRemRangeByRank(c *Client, args [][]byte) {
 		return
 	}
 	remRangeCommand(c, args[1], func(z *types.ZSet) (int, int) {
-		lo, hi, empty := rankSpan(start, end, z.Len())
+		lo, hi, empty := clampRange(start, end, z.Len())
 		if empty {
 			return 0, 0
 		}
@@ -1155,22 +1133,8 @@ func cmdZRandMember(c *Client, args [][]byte) {
 		c.w.BulkString(z.Random(rand.IntN).Member)
 		return
 	}
-	count, ok := parseInt(args[2])
+	count, withScores, ok := parseRandomCount(c, args, "withscores")
 	if !ok {
-		c.w.Error(errNotInt)
-		return
-	}
-	if count == math.MinInt64 {
-		c.w.Error(errCountRange)
-		return
-	}
-	withScores := len(args) == 4
-	if len(args) > 4 || (withScores && !eqFold(args[3], "withscores")) {
-		c.w.Error(errSyntax)
-		return
-	}
-	if withScores && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
-		c.w.Error(errValueRange)
 		return
 	}
 	z, ok := readZSet(c, args[1])
