@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -471,34 +470,7 @@ func (g *hashRandomGen) next() step {
 func TestDiffHashRandom(t *testing.T) {
 	t.Parallel()
 	ref, sut := startPair(t)
-	const steps = 800
-	trace := os.Getenv("COMPAT_TRACE") != ""
-	for _, seed := range randomSeeds(t) {
-		resp3 := seed%2 == 0
-		t.Run(fmt.Sprintf("seed=%d/resp3=%v", seed, resp3), func(t *testing.T) {
-			g := &hashRandomGen{r: rand.New(rand.NewPCG(seed, seed^0x4a5b6c7d8e9f0a1b))}
-			s := openSession(t, ref, sut)
-			prelude := []string{"FLUSHALL", "CONFIG SET hash-max-listpack-entries 512",
-				"CONFIG SET hash-max-listpack-value 64"}
-			if resp3 {
-				prelude = append(prelude, "HELLO 3")
-			}
-			s.setup(t, prelude...)
-			var history []string
-			for i := 0; i < steps; i++ {
-				st := g.next()
-				history = append(history, quoteArgs(st.args))
-				ok, detail, _ := s.compare(st)
-				if trace {
-					t.Logf("step %d: %s -> %s", i+1, quoteArgs(st.args), s.lastRef)
-				}
-				if !ok {
-					from := max(0, len(history)-16)
-					t.Errorf("seed %d step %d: %s\n\tpreceding commands:\n\t\t%s", seed, i+1, detail,
-						strings.Join(history[from:len(history)-1], "\n\t\t"))
-					return
-				}
-			}
-		})
-	}
+	replayRandom(t, ref, sut, randomRun{steps: 800, salt: 0x4a5b6c7d8e9f0a1b,
+		prelude:   []string{"CONFIG SET hash-max-listpack-entries 512", "CONFIG SET hash-max-listpack-value 64"},
+		generator: func(r *rand.Rand) func() step { return (&hashRandomGen{r: r}).next }})
 }

@@ -1,7 +1,6 @@
 package compat
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -219,30 +218,6 @@ func TestDiffListRandom(t *testing.T) {
 	if !sut.hasCommand(t, "lpush") {
 		t.Skip("the server under test has no list commands")
 	}
-	const steps = 500
-	for _, seed := range randomSeeds(t) {
-		resp3 := seed%2 == 0
-		t.Run(fmt.Sprintf("seed=%d/resp3=%v", seed, resp3), func(t *testing.T) {
-			t.Logf("seed %d (rerun with COMPAT_SEEDS=%d)", seed, seed)
-			g := &listRandomGen{r: rand.New(rand.NewPCG(seed, seed^0x6c697374))}
-			s := openSession(t, ref, sut)
-			prelude := []string{"FLUSHALL"}
-			if resp3 {
-				prelude = append(prelude, "HELLO 3")
-			}
-			s.setup(t, prelude...)
-			var history []string
-			for i := 0; i < steps; i++ {
-				st := g.next()
-				history = append(history, quoteArgs(st.args))
-				ok, detail, _ := s.compare(st)
-				if !ok {
-					from := max(0, len(history)-16)
-					t.Errorf("seed %d step %d: %s\n\tpreceding commands:\n\t\t%s", seed, i+1, detail,
-						strings.Join(history[from:len(history)-1], "\n\t\t"))
-					return
-				}
-			}
-		})
-	}
+	replayRandom(t, ref, sut, randomRun{steps: 500, salt: 0x6c697374,
+		generator: func(r *rand.Rand) func() step { return (&listRandomGen{r: r}).next }})
 }

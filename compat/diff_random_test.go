@@ -226,27 +226,49 @@ func randomSeeds(t *testing.T) []uint64 {
 func TestDiffRandom(t *testing.T) {
 	t.Parallel()
 	ref, sut := startPair(t)
-	const steps = 600
+	replayRandom(t, ref, sut, randomRun{steps: 600, salt: 0x9e3779b97f4a7c15,
+		generator: func(r *rand.Rand) func() step { return (&randomGen{r: r}).next }})
+}
+
+// randomRun is one family's random differential test.
+type randomRun struct {
+	steps int
+	// salt is mixed into each seed, so families draw different sequences.
+	salt uint64
+	// prelude runs after FLUSHALL (and before HELLO 3 on even seeds).
+	prelude []string
+	// generator makes the command source of one sequence.
+	generator func(r *rand.Rand) func() step
+}
+
+// replayRandom replays the seeded random sequences of run on both servers,
+// reply by reply, stopping each at its first mismatch and showing the
+// commands that led there. Even seeds speak RESP3. COMPAT_TRACE=1 logs
+// every step.
+func replayRandom(t *testing.T, ref, sut *target, run randomRun) {
+	trace := os.Getenv("COMPAT_TRACE") != ""
 	for _, seed := range randomSeeds(t) {
 		resp3 := seed%2 == 0
 		t.Run(fmt.Sprintf("seed=%d/resp3=%v", seed, resp3), func(t *testing.T) {
-			t.Logf("seed %d (rerun with COMPAT_SEEDS=%d)", seed, seed)
-			g := &randomGen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+			next := run.generator(rand.New(rand.NewPCG(seed, seed^run.salt)))
 			s := openSession(t, ref, sut)
-			prelude := []string{"FLUSHALL"}
+			prelude := append([]string{"FLUSHALL"}, run.prelude...)
 			if resp3 {
 				prelude = append(prelude, "HELLO 3")
 			}
 			s.setup(t, prelude...)
 			var history []string
-			for i := 0; i < steps; i++ {
-				st := g.next()
+			for i := 0; i < run.steps; i++ {
+				st := next()
 				history = append(history, quoteArgs(st.args))
 				ok, detail, _ := s.compare(st)
+				if trace {
+					t.Logf("step %d: %s -> %s", i+1, quoteArgs(st.args), s.lastRef)
+				}
 				if !ok {
-					from := max(0, len(history)-16)
-					t.Errorf("seed %d step %d: %s\n\tpreceding commands:\n\t\t%s", seed, i+1, detail,
-						strings.Join(history[from:len(history)-1], "\n\t\t"))
+					from := max(0, len(history)-20)
+					t.Errorf("seed %d step %d (rerun with COMPAT_SEEDS=%d): %s\n\tpreceding commands:\n\t\t%s",
+						seed, i+1, seed, detail, strings.Join(history[from:len(history)-1], "\n\t\t"))
 					return
 				}
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -393,33 +392,7 @@ func (g *setRandomGen) pickStore() string {
 func TestDiffSetRandom(t *testing.T) {
 	t.Parallel()
 	ref, sut := startPair(t)
-	const steps = 800
-	trace := os.Getenv("COMPAT_TRACE") != ""
-	for _, seed := range randomSeeds(t) {
-		resp3 := seed%2 == 0
-		t.Run(fmt.Sprintf("seed=%d/resp3=%v", seed, resp3), func(t *testing.T) {
-			g := &setRandomGen{r: rand.New(rand.NewPCG(seed, seed^0x5e75e75e75e75e75))}
-			s := openSession(t, ref, sut)
-			prelude := []string{"FLUSHALL", "CONFIG SET set-max-intset-entries 512"}
-			if resp3 {
-				prelude = append(prelude, "HELLO 3")
-			}
-			s.setup(t, prelude...)
-			var history []string
-			for i := 0; i < steps; i++ {
-				st := g.next()
-				history = append(history, quoteArgs(st.args))
-				ok, detail, _ := s.compare(st)
-				if trace {
-					t.Logf("step %d: %s -> %s", i+1, quoteArgs(st.args), s.lastRef)
-				}
-				if !ok {
-					from := max(0, len(history)-16)
-					t.Errorf("seed %d step %d: %s\n\tpreceding commands:\n\t\t%s", seed, i+1, detail,
-						strings.Join(history[from:len(history)-1], "\n\t\t"))
-					return
-				}
-			}
-		})
-	}
+	replayRandom(t, ref, sut, randomRun{steps: 800, salt: 0x5e75e75e75e75e75,
+		prelude:   []string{"CONFIG SET set-max-intset-entries 512"},
+		generator: func(r *rand.Rand) func() step { return (&setRandomGen{r: r}).next }})
 }

@@ -441,29 +441,11 @@ func TestDiffStreamRandom(t *testing.T) {
 	if !sut.hasCommand(t, "xadd") {
 		t.Skip("the server under test has no stream commands")
 	}
-	const steps = 600
-	for _, seed := range randomSeeds(t) {
-		resp3 := seed%2 == 0
-		t.Run(fmt.Sprintf("seed=%d/resp3=%v", seed, resp3), func(t *testing.T) {
-			g := &streamRandomGen{r: rand.New(rand.NewPCG(seed, seed^0x737472)), nextMs: map[string]int{"s0": 1, "s1": 1}}
-			s := openSession(t, ref, sut)
-			prelude := []string{"FLUSHALL", "XGROUP CREATE s0 g0 0 MKSTREAM", "XGROUP CREATE s1 g1 0 MKSTREAM"}
-			if resp3 {
-				prelude = append(prelude, "HELLO 3")
-			}
-			s.setup(t, prelude...)
-			var history []string
-			for i := 0; i < steps; i++ {
-				st := g.next()
-				history = append(history, quoteArgs(st.args))
-				if ok, detail, _ := s.compare(st); !ok {
-					from := max(0, len(history)-20)
-					t.Fatalf("seed %d step %d: %s\n\tpreceding commands:\n\t\t%s", seed, i+1, detail,
-						strings.Join(history[from:len(history)-1], "\n\t\t"))
-				}
-			}
-		})
-	}
+	replayRandom(t, ref, sut, randomRun{steps: 600, salt: 0x737472,
+		prelude: []string{"XGROUP CREATE s0 g0 0 MKSTREAM", "XGROUP CREATE s1 g1 0 MKSTREAM"},
+		generator: func(r *rand.Rand) func() step {
+			return (&streamRandomGen{r: r, nextMs: map[string]int{"s0": 1, "s1": 1}}).next
+		}})
 }
 
 // blockAction is one step of a blocking script: a command sent on one of
