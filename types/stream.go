@@ -452,13 +452,28 @@ func (s *Stream) rangeRev(start, end StreamID, fn func(id StreamID, fv [][]byte)
 	}
 }
 
-// Get returns the fields and values of the live entry id.
+// Get returns the fields and values of the live entry id. It walks only
+// the node that can hold id, without Range's scratch buffer (reading a
+// consumer's pending entries calls it once per entry).
 func (s *Stream) Get(id StreamID) (fv [][]byte, ok bool) {
-	s.Range(id, id, false, func(_ StreamID, x [][]byte) bool {
-		fv, ok = x, true
-		return false
-	})
-	return fv, ok
+	if len(s.nodes) == 0 {
+		return nil, false
+	}
+	n := s.nodes[s.nodeFor(id)]
+	for off := 0; off < len(n.data); {
+		eid, flags, next := n.skip(off)
+		switch {
+		case id.Less(eid):
+			return nil, false
+		case eid == id:
+			if flags&entryDeleted != 0 {
+				return nil, false
+			}
+			return n.decode(off, make([][]byte, 0, 2*max(len(n.fields), 1))).fv, true
+		}
+		off = next
+	}
+	return nil, false
 }
 
 // Exists reports whether id is a live entry.
