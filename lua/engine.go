@@ -1,6 +1,7 @@
 // Package lua runs Redis scripts on gopher-lua: the sandbox Redis 7.0 gives
 // a script (its libraries, the redis.* API, protected globals), the script
-// cache by SHA1, and the conversions between Lua values and RESP replies.
+// cache by SHA1, the function libraries of FUNCTION and FCALL
+// (functions.go), and the conversions between Lua values and RESP replies.
 //
 // The package knows nothing of the server. A script's redis.call goes to a
 // Host, which runs the command and hands back its reply as RESP bytes; the
@@ -54,6 +55,9 @@ type Engine struct {
 	mu      sync.Mutex
 	L       *glua.LState
 	scripts map[string]*Script
+	// chunk names the code in messages: "user_script" for EVAL,
+	// "user_function" for functions.
+	chunk string
 	// sizes is the memory the cached bodies take, for INFO.
 	size int
 
@@ -79,7 +83,7 @@ type runState struct {
 
 // New returns an engine with Redis 7.0's scripting environment.
 func New() *Engine {
-	e := &Engine{scripts: map[string]*Script{}}
+	e := &Engine{scripts: map[string]*Script{}, chunk: scriptChunk}
 	e.L = newSandbox(e)
 	return e
 }
@@ -116,10 +120,15 @@ func (e *Engine) Load(body []byte) (*Script, error) {
 // compile loads a chunk named as Redis names it ("@user_script"), running
 // in the protected globals.
 func (e *Engine) compile(code []byte) (*glua.LFunction, error) {
-	fn, err := e.L.Load(strings.NewReader(string(code)), chunkName)
+	fn, err := e.L.Load(strings.NewReader(string(code)), e.chunk)
 	if err != nil {
-		return nil, scriptError("ERR Error compiling script (new function): " + compileErrorText(err, code))
+		return nil, scriptError("ERR Error compiling script (new function): " + compileErrorText(err, code, e.chunk))
 	}
+	// gopher-lua builds Lua 5.0's "arg" table on every call of a vararg
+	// function, the main chunk included, where no name can reach it (Lua
+	// 5.1 does not build it there). Each run of a script would pay a
+	// table and a map for nothing.
+	fn.Proto.IsVarArg &^= glua.VarArgNeedsArg
 	return fn, nil
 }
 
@@ -168,9 +177,12 @@ type scriptError string
 
 func (e scriptError) Error() string { return string(e) }
 
-// chunkName is the name Redis gives every script's chunk: messages say
-// "user_script:1:", debug info "@user_script".
-const chunkName = "user_script"
+// The names Redis gives the chunks of scripts and of function libraries:
+// messages say "user_script:1:", debug info "@user_script".
+const (
+	scriptChunk   = "user_script"
+	functionChunk = "user_function"
+)
 
 // writeError writes an error reply whose text is given in full: unlike
 // resp.Writer.Error, no "ERR " is added, as Redis's script replies do.

@@ -25,11 +25,17 @@ const errKilled = "Script killed by user with SCRIPT KILL..."
 func (e *Engine) Run(s *Script, host Host, keys, argv [][]byte, w *resp.Writer) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	L := e.L
-	e.run = &runState{host: host, sha: s.SHA, proto: 2}
-	setGlobal(L, "KEYS", stringArray(L, keys))
-	setGlobal(L, "ARGV", stringArray(L, argv))
+	setGlobal(e.L, "KEYS", stringArray(e.L, keys))
+	setGlobal(e.L, "ARGV", stringArray(e.L, argv))
+	e.call(host, s.SHA, w, s.fn)
+}
 
+// call runs fn with args under the time limit and SCRIPT KILL, and writes
+// its result or its error to w. name is the script's SHA1 or the
+// function's name, as error messages give it. e.mu is held.
+func (e *Engine) call(host Host, name string, w *resp.Writer, fn *glua.LFunction, args ...glua.LValue) {
+	L := e.L
+	e.run = &runState{host: host, sha: name, proto: 2}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.killed.Store(false)
 	e.cancel.Store(&cancel)
@@ -43,13 +49,16 @@ func (e *Engine) Run(s *Script, host Host, keys, argv [][]byte, w *resp.Writer) 
 		e.run = nil
 	}()
 
-	L.Push(s.fn)
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
 	if e.handler == nil || e.handlerState != L {
 		e.handler, e.handlerState = L.NewFunction(e.errorHandler), L
 	}
-	err := L.PCall(0, 1, e.handler)
+	err := L.PCall(len(args), 1, e.handler)
 	if err != nil {
-		writeError(w, e.runErrorText(err, s.SHA))
+		writeError(w, e.runErrorText(err, name))
 		return
 	}
 	result := L.Get(-1)
@@ -85,7 +94,7 @@ func (e *Engine) errorHandler(L *glua.LState) int {
 		t = fieldTable(L, "err", glua.LString("ERR "+msg))
 	}
 	if line, found := scriptLine(L); found {
-		t.RawSetString("source", glua.LString("@"+chunkName))
+		t.RawSetString("source", glua.LString("@"+e.chunk))
 		t.RawSetString("line", glua.LNumber(line))
 	}
 	L.Push(t)
@@ -133,15 +142,15 @@ func (e *Engine) runErrorText(err error, sha string) string {
 // kept, the wording is gopher-lua's.
 var compileErrorRE = regexp.MustCompile(`line:(\d+)\(column:\d+\) near '(.*)':\s*(.*)`)
 
-func compileErrorText(err error, code []byte) string {
+func compileErrorText(err error, code []byte, chunk string) string {
 	text := err.Error()
 	if apiErr, ok := err.(*glua.ApiError); ok && apiErr.Cause != nil {
 		text = apiErr.Cause.Error()
 	}
 	text = strings.TrimSpace(text)
-	if strings.HasPrefix(text, chunkName+" at EOF:") {
+	if strings.HasPrefix(text, chunk+" at EOF:") {
 		lines := bytes.Count(code, []byte("\n")) + 1
-		return fmt.Sprintf("%s:%d: unexpected symbol near '<eof>'", chunkName, lines)
+		return fmt.Sprintf("%s:%d: unexpected symbol near '<eof>'", chunk, lines)
 	}
 	if m := compileErrorRE.FindStringSubmatch(text); m != nil {
 		near, what := m[2], m[3]
@@ -151,7 +160,7 @@ func compileErrorText(err error, code []byte) string {
 		if what == "syntax error" {
 			what = "unexpected symbol"
 		}
-		return fmt.Sprintf("%s:%s: %s near '%s'", chunkName, m[1], what, near)
+		return fmt.Sprintf("%s:%s: %s near '%s'", chunk, m[1], what, near)
 	}
 	return text
 }

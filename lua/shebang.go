@@ -54,20 +54,49 @@ func (f *Flags) set(list string) error {
 		return nil
 	}
 	for _, name := range strings.Split(list, ",") {
-		switch name {
-		case "no-writes":
-			f.NoWrites = true
-		case "allow-oom":
-			f.AllowOOM = true
-		case "allow-stale":
-			f.AllowStale = true
-		case "no-cluster":
-			f.NoCluster = true
-		case "allow-cross-slot-keys":
-			f.AllowCrossSlot = true
-		default:
+		if !f.setOne(name) {
 			return scriptError("ERR Unexpected flag in script shebang: " + name)
 		}
 	}
 	return nil
+}
+
+// flagNames are the flags in the order Redis lists them.
+var flagNames = []string{"no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"}
+
+// field returns the field of f holding the flag named name, or nil.
+func (f *Flags) field(name string) *bool {
+	switch name {
+	case "no-writes":
+		return &f.NoWrites
+	case "allow-oom":
+		return &f.AllowOOM
+	case "allow-stale":
+		return &f.AllowStale
+	case "no-cluster":
+		return &f.NoCluster
+	case "allow-cross-slot-keys":
+		return &f.AllowCrossSlot
+	}
+	return nil
+}
+
+// setOne sets the flag named name; it reports false for an unknown name.
+func (f *Flags) setOne(name string) bool {
+	p := f.field(name)
+	if p != nil {
+		*p = true
+	}
+	return p != nil
+}
+
+// Names lists the flags that are set, in Redis's order (FUNCTION LIST).
+func (f Flags) Names() []string {
+	var names []string
+	for _, name := range flagNames {
+		if *f.field(name) {
+			names = append(names, name)
+		}
+	}
+	return names
 }

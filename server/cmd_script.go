@@ -40,6 +40,7 @@ const (
 	errScriptFlushOption = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
 	errNotBusy           = "NOTBUSY No scripts in execution right now."
 	errBusyScript        = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	errBusyFunction      = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 	errUnkillable        = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
 )
 
@@ -57,6 +58,30 @@ type scriptState struct {
 	// scratch receives the replies of redis.call (guarded by the keyspace
 	// lock the script holds).
 	scratch *resp.Writer
+
+	// The engine of FUNCTION and FCALL, made on first use.
+	fnOnce    sync.Once
+	functions *lua.Functions
+	// current is the running script or function (FUNCTION STATS, the
+	// KILL commands, the BUSY reply); nil when none runs.
+	current atomic.Pointer[runningScript]
+}
+
+// runningScript is what other clients may ask about the running script.
+type runningScript struct {
+	name     string   // the SHA1 of a script, the name of a function
+	command  [][]byte // the EVAL or FCALL that runs it
+	start    time.Time
+	function bool
+}
+
+// busyError is the reply to commands refused while a script runs too long;
+// it names the KILL command that applies.
+func (st *scriptState) busyError() string {
+	if cur := st.current.Load(); cur != nil && cur.function {
+		return errBusyFunction
+	}
+	return errBusyScript
 }
 
 // callWriter is the scratch writer redis.call replies go to: one per
@@ -91,7 +116,10 @@ func evalGeneric(c *Client, args [][]byte, bySHA, readOnly bool) {
 		c.w.Error(errWriteFlagRO)
 		return
 	}
-	runScript(c, script, keys, argv, readOnly || script.Flags.NoWrites)
+	running := &runningScript{name: script.SHA, command: args}
+	runScript(c, running, readOnly || script.Flags.NoWrites, func(host *scriptHost) {
+		c.srv.lua().Run(script, host, keys, argv, c.w)
+	})
 }
 
 // scriptKeysAndArgs splits EVAL's arguments after numkeys.
@@ -127,21 +155,36 @@ func findScript(c *Client, bodyOrSHA []byte, bySHA bool) *lua.Script {
 	return s
 }
 
-// runScript runs a script for c, which holds the whole keyspace. Blocking
-// commands answer at once (as inside EXEC); a SELECT inside the script
-// does not outlive it, as in Redis.
-func runScript(c *Client, script *lua.Script, keys, argv [][]byte, readOnly bool) {
+// runScript runs a script or a function for c, which holds the whole
+// keyspace, through run. Blocking commands answer at once (as inside
+// EXEC); a SELECT inside the script does not outlive it, as in Redis.
+func runScript(c *Client, running *runningScript, readOnly bool, run func(*scriptHost)) {
 	host := &scriptHost{c: c, readOnly: readOnly, w: c.srv.scripting.callWriter()}
 	host.w.Limit = c.w.Limit
 	db, cmd, noBlock := c.db, c.cmd, c.noBlock
 	c.noBlock = true
-	c.srv.scripting.wrote.Store(false)
+	st := &c.srv.scripting
+	st.wrote.Store(false)
+	running.command = cloneArgs(running.command)
+	running.start = time.Now()
+	st.current.Store(running)
 	defer func() {
+		st.current.Store(nil)
 		c.db, c.cmd, c.noBlock = db, cmd, noBlock
 		c.lastCmd.Store(cmd)
 	}()
 	defer c.srv.watchScriptTime()()
-	c.srv.lua().Run(script, host, keys, argv, c.w)
+	run(host)
+}
+
+// cloneArgs copies a command's arguments, which belong to the client's
+// read buffer, for other clients to read.
+func cloneArgs(args [][]byte) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = append([]byte(nil), a...)
+	}
+	return out
 }
 
 // watchScriptTime marks the server busy once the script has run for
@@ -258,15 +301,25 @@ func cmdScriptFlush(c *Client, args [][]byte) {
 	c.w.OK()
 }
 
-func cmdScriptKill(c *Client, args [][]byte) {
-	eng := c.srv.lua()
+func cmdScriptKill(c *Client, args [][]byte) { killScript(c, false) }
+
+// killScript is SCRIPT KILL (function false) and FUNCTION KILL: each
+// stops only its own kind, and neither a script that has written.
+func killScript(c *Client, function bool) {
+	st := &c.srv.scripting
+	cur := st.current.Load()
 	switch {
-	case !eng.Running():
+	case cur == nil:
 		c.w.Error(errNotBusy)
-	case c.srv.scripting.wrote.Load():
+	case st.wrote.Load():
 		c.w.Error(errUnkillable)
+	case cur.function != function:
+		c.w.Error(st.busyError())
+	case function:
+		c.srv.functions().Engine().Kill()
+		c.w.OK()
 	default:
-		eng.Kill()
+		c.srv.lua().Kill()
 		c.w.OK()
 	}
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -136,3 +137,40 @@ func TestScriptFiresKeyspaceEvents(t *testing.T) {
 	}
 	require.Equal(t, []string{"__keyevent@0__:set k", "__keyevent@0__:hset h"}, events)
 }
+
+// BenchmarkEvalSHATokenBucket runs the bench harness's token bucket
+// script by EVALSHA, one request at a time, for profiling.
+func BenchmarkEvalSHATokenBucket(b *testing.B) {
+	srv := servertest.Start(b)
+	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rc.Close()
+	sha, err := rc.ScriptLoad(ctx, benchTokenBucket).Result()
+	require.NoError(b, err)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		key := "tb:" + strconv.Itoa(i%1000)
+		if err := rc.EvalSha(ctx, sha, []string{key}, 5, 1, 1700000000, 1).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+const benchTokenBucket = `
+local key = KEYS[1]
+local capacity = tonumber(ARGV[1])
+local refillRate = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local requested = tonumber(ARGV[4])
+local data = redis.call('HMGET', key, 'tokens', 'lastRefill')
+local tokens = tonumber(data[1]) or capacity
+local lastRefill = tonumber(data[2]) or now
+local newTokens = math.min(capacity, tokens + (now - lastRefill) * refillRate)
+local allowed = 0
+if newTokens >= requested then
+  newTokens = newTokens - requested
+  allowed = 1
+end
+redis.call('HMSET', key, 'tokens', newTokens, 'lastRefill', now)
+redis.call('EXPIRE', key, math.ceil(capacity / refillRate) + 1)
+return {allowed, math.floor(newTokens)}
+`

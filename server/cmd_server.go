@@ -10,7 +10,7 @@ import (
 	"github.com/kioku-db/kioku/types"
 )
 
-// Server commands: COMMAND, CONFIG, DBSIZE, DEBUG, FUNCTION FLUSH.
+// Server commands: COMMAND, CONFIG, DBSIZE, DEBUG.
 // INFO lives in info.go.
 func init() {
 	register([]binding{
@@ -28,7 +28,6 @@ func init() {
 		{"dbsize", cmdDBSize, lockAll},
 		{"shutdown", cmdShutdown, lockNone},
 		{"debug", cmdDebug, lockNone},
-		{"function|flush", cmdFunctionFlush, lockNone},
 	})
 }
 
@@ -259,14 +258,6 @@ func cmdConfigHelp(c *Client, args [][]byte) {
 }
 
 func cmdDBSize(c *Client, args [][]byte) { c.w.Int(int64(c.db.Size())) }
-
-func cmdFunctionFlush(c *Client, args [][]byte) {
-	if len(args) > 3 || (len(args) == 3 && !eqFold(args[2], "async") && !eqFold(args[2], "sync")) {
-		c.w.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
-		return
-	}
-	c.w.OK()
-}
 
 // debugAllowed applies enable-debug-command: "yes", or "local" for
 // loopback and unix-socket connections.

@@ -51,7 +51,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	case c.pubsubRestricted() && !allowedInPubSub(cmd):
 		errMsg = fmt.Sprintf(errInPubSubContext, cmd.Name)
 	case s.scripting.busy.Load() && !cmd.has(flagAllowBusy): // cmd_script.go
-		errMsg = errBusyScript
+		errMsg = s.scripting.busyError()
 	case c.tx.active && cmd.has(flagNoMulti):
 		errMsg = errNotInMulti
 	case c.tx.active && !txControl(cmd):
