@@ -611,40 +611,52 @@ type mpopRequest struct {
 	count int64
 }
 
-// parseMPop parses "numkeys key... LEFT|RIGHT [COUNT count]" with Redis's
-// errors.
+// parseMPop parses "numkeys key... LEFT|RIGHT [COUNT count]".
 func parseMPop(c *Client, args [][]byte) (mpopRequest, bool) {
-	r := mpopRequest{count: 1}
+	var r mpopRequest
+	keys, count, ok := parseMultiPop(c, args, func(b []byte) (ok bool) {
+		r.end, ok = parseListEnd(b)
+		return ok
+	})
+	r.keys, r.count = keys, count
+	return r, ok
+}
+
+// parseMultiPop parses the "numkeys key... WHERE [COUNT count]" shape that
+// LMPOP, BLMPOP, ZMPOP and BZMPOP share, with Redis's errors; where reads
+// the direction (LEFT|RIGHT, MIN|MAX) and reports whether it is valid.
+func parseMultiPop(c *Client, args [][]byte, where func([]byte) bool) (keys [][]byte, count int64, ok bool) {
+	count = 1
 	numkeys, ok := parseInt(args[0])
 	if !ok || numkeys <= 0 {
 		c.w.Error(errNumKeys)
-		return r, false
+		return nil, 0, false
 	}
 	if numkeys > int64(len(args)-2) {
 		c.w.Error(errSyntax)
-		return r, false
+		return nil, 0, false
 	}
-	r.keys = args[1 : 1+numkeys]
+	keys = args[1 : 1+numkeys]
 	rest := args[1+numkeys:]
-	if r.end, ok = parseListEnd(rest[0]); !ok {
+	if !where(rest[0]) {
 		c.w.Error(errSyntax)
-		return r, false
+		return nil, 0, false
 	}
 	countSeen := false
 	for j := 1; j < len(rest); j++ {
 		if !eqFold(rest[j], "count") || countSeen || j+1 >= len(rest) {
 			c.w.Error(errSyntax)
-			return r, false
+			return nil, 0, false
 		}
 		n, ok := parseInt(rest[j+1])
 		if !ok || n <= 0 {
 			c.w.Error(errCountPositive)
-			return r, false
+			return nil, 0, false
 		}
-		r.count, countSeen = n, true
+		count, countSeen = n, true
 		j++
 	}
-	return r, true
+	return keys, count, true
 }
 
 func cmdLMPop(c *Client, args [][]byte) {

@@ -1001,44 +1001,15 @@ type zmpopRequest struct {
 	count  int64
 }
 
-// parseZMPop parses "numkeys key... MIN|MAX [COUNT count]" with Redis's
-// errors.
+// parseZMPop parses "numkeys key... MIN|MAX [COUNT count]".
 func parseZMPop(c *Client, args [][]byte) (zmpopRequest, bool) {
-	r := zmpopRequest{count: 1}
-	numkeys, ok := parseInt(args[0])
-	if !ok || numkeys <= 0 {
-		c.w.Error(errNumKeys)
-		return r, false
-	}
-	if numkeys >= int64(len(args)-1) {
-		c.w.Error(errSyntax)
-		return r, false
-	}
-	r.keys = args[1 : 1+numkeys]
-	rest := args[1+numkeys:]
-	switch {
-	case eqFold(rest[0], "min"):
-	case eqFold(rest[0], "max"):
-		r.maxEnd = true
-	default:
-		c.w.Error(errSyntax)
-		return r, false
-	}
-	countSeen := false
-	for j := 1; j < len(rest); j++ {
-		if countSeen || !eqFold(rest[j], "count") || j+1 >= len(rest) {
-			c.w.Error(errSyntax)
-			return r, false
-		}
-		n, ok := parseInt(rest[j+1])
-		if !ok || n <= 0 {
-			c.w.Error(errCountPositive)
-			return r, false
-		}
-		r.count, countSeen = n, true
-		j++
-	}
-	return r, true
+	var r zmpopRequest
+	keys, count, ok := parseMultiPop(c, args, func(b []byte) bool {
+		r.maxEnd = eqFold(b, "max")
+		return r.maxEnd || eqFold(b, "min")
+	})
+	r.keys, r.count = keys, count
+	return r, ok
 }
 
 func cmdZMPop(c *Client, args [][]byte) {
