@@ -185,8 +185,10 @@ func cmdXGroupDestroy(c *Client, args [][]byte) {
 	s.DestroyGroup(g.Name)
 	c.w.Int(1)
 	c.notify(config.NotifyStream, "xgroup-destroy", args[2])
-	// Readers blocked on the group must learn it is gone.
-	c.db.Touched(args[2])
+	// Readers blocked on the group must learn it is gone; like Redis
+	// (signalKeyAsReady without signalModifiedKey) this wakes them without
+	// breaking a WATCH on the key.
+	c.srv.keyModified(c.db, string(args[2]))
 }
 
 func cmdXGroupCreateConsumer(c *Client, args [][]byte) {
