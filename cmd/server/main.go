@@ -70,12 +70,14 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "kioku: %v\n", err)
 		return 1
 	}
+	// Handle signals before listening: a client that got an answer may
+	// send SIGTERM at once, and it must find the handler in place.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	if err := srv.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "Could not create server TCP listening socket %v\n", err)
 		return 1
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
 		fmt.Printf("Received %v scheduling shutdown...\n", s)
