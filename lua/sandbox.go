@@ -6,8 +6,7 @@ import (
 
 // The sandbox, as Redis 7.0 builds it (script_lua.c, eval.c): the base
 // library without loadfile/dofile, string, table, math, coroutine, cjson,
-// bit, cmsgpack and redis (Redis's struct library is not provided); no
-// os, io, require or debug. The global
+// bit, cmsgpack, struct and redis; no os, io, require or debug. The global
 // table and every library table are read-only, and reading a global that
 // does not exist is an error.
 //
@@ -58,7 +57,8 @@ func newSandbox(e *Engine) *glua.LState {
 	g.RawSetString("cjson", newCJSONModule(L))
 	g.RawSetString("bit", newBitModule(L))
 	g.RawSetString("cmsgpack", newMsgpackModule(L))
-	for _, lib := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "bit", "cmsgpack"} {
+	g.RawSetString("struct", newStructModule(L))
+	for _, lib := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "bit", "cmsgpack", "struct"} {
 		if t, ok := g.RawGetString(lib).(*glua.LTable); ok {
 			protectTable(L, t, nil)
 		}
