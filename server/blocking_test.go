@@ -408,3 +408,37 @@ func consume(t *testing.T, rdb *redis.Client, i int, keys []any, seen *sync.Map,
 		}
 	}
 }
+
+// TestBlockedClientServedBeforeOthers: a pop from a third client racing
+// the push never takes the element a blocked client was waiting for, as in
+// Redis, where blocked clients are served before any other command runs.
+func TestBlockedClientServedBeforeOthers(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	pusher := newListClient(t, srv, 2)
+	thief := newListClient(t, srv, 2)
+	for i := 0; i < 200; i++ {
+		key := fmt.Sprint("race:", i)
+		waiter := startBlocked(t, srv, 2, "BLPOP", key, 0)
+		waitBlocked(t, pusher, 1)
+		stolen := make(chan any, 1)
+		go func() {
+			for {
+				v, err := thief.LPop(ctx, key).Result()
+				if err == nil {
+					stolen <- v
+					return
+				}
+				if blockedClients(t, pusher) == 0 {
+					stolen <- nil
+					return
+				}
+			}
+		}()
+		require.NoError(t, pusher.RPush(ctx, key, "x").Err())
+		v, err := waiter.result(t)
+		require.NoError(t, err)
+		assert.Equal(t, []any{key, "x"}, v, "round %d", i)
+		assert.Nil(t, <-stolen, "round %d: a racing LPOP took the element", i)
+	}
+}

@@ -143,6 +143,14 @@ func (s *Server) call(c *Client, cmd *Command, args [][]byte) {
 	c.now = s.clock.At(start).UnixMilli()
 	c.lastInteraction.Store(start.Unix())
 	s.lockFor(c, cmd, args)
+	for s.blocking.pending.Load() && s.handoffPendingFor(c, cmd, args) {
+		// Clients blocked on these keys are about to be served: Redis
+		// serves them before any other command runs, so this one waits
+		// (with no lock held) rather than take what was pushed for them.
+		c.locks.Release()
+		s.serveReadyKeys()
+		s.lockFor(c, cmd, args)
+	}
 	s.run(c, cmd, args, start)
 	if c.locks.Held() {
 		c.locks.Release()
@@ -211,6 +219,16 @@ func (s *Server) lockFor(c *Client, cmd *Command, args [][]byte) {
 		return
 	}
 	c.locks.Keys(s.store, c.db, keys)
+}
+
+// handoffPendingFor reports whether a key of this call (with its locks
+// held) was made ready for blocked clients that are not served yet.
+func (s *Server) handoffPendingFor(c *Client, cmd *Command, args [][]byte) bool {
+	if cmd.lock != lockKeys || !c.locks.Held() {
+		return false
+	}
+	keys, ok := cmd.keyArgs(args, c.keyBuf[:0])
+	return ok && len(keys) > 0 && s.blocking.handoffPending(c.db, keys)
 }
 
 func upper(s string) string {
