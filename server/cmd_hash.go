@@ -358,19 +358,35 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 	c.w.BulkString(s)
 }
 
-// cmdHScan checks the cursor, then the key, then the options, in Redis's
-// order: a missing key answers an empty scan whatever the options say.
 func cmdHScan(c *Client, args [][]byte) {
+	pairScanCommand(c, args, func() (pairScanner, bool) {
+		h, ok := readHash(c, args[1])
+		if h == nil {
+			return nil, ok
+		}
+		return h.Scan, true
+	})
+}
+
+// pairScanner visits the pairs (field and value, member and score) of the
+// bucket at cursor and returns the next cursor.
+type pairScanner func(cursor uint64, visit func(name, value []byte)) uint64
+
+// pairScanCommand serves HSCAN and ZSCAN. It checks the cursor, then the
+// key (open: a nil scanner for a missing key, ok false once WRONGTYPE was
+// answered), then the options, in Redis's order: a missing key answers an
+// empty scan whatever the options say.
+func pairScanCommand(c *Client, args [][]byte, open func() (pairScanner, bool)) {
 	cursor, ok := parseScanCursor(args[2])
 	if !ok {
 		c.w.Error(errInvalidCursor)
 		return
 	}
-	h, ok := readHash(c, args[1])
+	scan, ok := open()
 	if !ok {
 		return
 	}
-	if h == nil {
+	if scan == nil {
 		writeHScanReply(c, 0, nil)
 		return
 	}
@@ -379,10 +395,10 @@ func cmdHScan(c *Client, args [][]byte) {
 		c.w.Error(errMsg)
 		return
 	}
-	var found [][]byte // field, value, field, value...
-	next := hashScanBatch(h, cursor, opts.count, func(f, v []byte) {
-		if !opts.usePattern || types.GlobMatch(opts.pattern, string(f), false) {
-			found = append(found, f, v)
+	var found [][]byte // name, value, name, value...
+	next := pairScanBatch(scan, cursor, opts.count, func(name, value []byte) {
+		if !opts.usePattern || types.GlobMatch(opts.pattern, string(name), false) {
+			found = append(found, name, value)
 		}
 	})
 	writeHScanReply(c, next, found)
@@ -417,11 +433,11 @@ func parseHScanOptions(args [][]byte) (opts scanOptions, errMsg string) {
 	return opts, ""
 }
 
-// hashScanBatch visits buckets from cursor as Redis's scanGenericCommand
-// does: until count elements are collected, counting a field and its value
-// as two, or ten times count buckets were visited. A compact hash is
+// pairScanBatch visits buckets from cursor as Redis's scanGenericCommand
+// does: until count elements are collected, counting a name and its value
+// as two, or ten times count buckets were visited. A compact collection is
 // visited whole and answers cursor 0.
-func hashScanBatch(h *types.Hash, cursor uint64, count int64, fn func(f, v []byte)) uint64 {
+func pairScanBatch(scan pairScanner, cursor uint64, count int64, fn func(name, value []byte)) uint64 {
 	collected := int64(0)
 	visit := func(f, v []byte) { collected += 2; fn(f, v) }
 	maxBuckets := int64(math.MaxInt64)
@@ -429,7 +445,7 @@ func hashScanBatch(h *types.Hash, cursor uint64, count int64, fn func(f, v []byt
 		maxBuckets = count * 10
 	}
 	for {
-		cursor = h.Scan(cursor, visit)
+		cursor = scan(cursor, visit)
 		if cursor == 0 || maxBuckets == 0 || collected >= count {
 			return cursor
 		}

@@ -1437,41 +1437,16 @@ func cmdZInterCard(c *Client, args [][]byte) {
 // ---- ZSCAN
 
 func cmdZScan(c *Client, args [][]byte) {
-	cursor, ok := parseScanCursor(args[2])
-	if !ok {
-		c.w.Error(errInvalidCursor)
-		return
-	}
-	z, ok := readZSet(c, args[1])
-	if !ok {
-		return
-	}
-	if z == nil {
-		writeHScanReply(c, 0, nil)
-		return
-	}
-	opts, errMsg := parseHScanOptions(args[3:])
-	if errMsg != "" {
-		c.w.Error(errMsg)
-		return
-	}
-	var found [][]byte // member, score, member, score...
-	collected := int64(0)
-	listpack := z.IsListpack()
-	visit := func(m string, s float64) {
-		collected += 2
-		if opts.usePattern && !types.GlobMatch(opts.pattern, m, false) {
-			return
+	pairScanCommand(c, args, func() (pairScanner, bool) {
+		z, ok := readZSet(c, args[1])
+		if z == nil {
+			return nil, ok
 		}
-		found = append(found, []byte(m), scoreText(s, listpack))
-	}
-	for budget := opts.count * 10; ; budget-- {
-		cursor = z.Scan(cursor, visit)
-		if cursor == 0 || budget <= 0 || collected >= opts.count {
-			break
-		}
-	}
-	writeHScanReply(c, cursor, found)
+		listpack := z.IsListpack()
+		return func(cursor uint64, visit func(name, value []byte)) uint64 {
+			return z.Scan(cursor, func(m string, s float64) { visit([]byte(m), scoreText(s, listpack)) })
+		}, true
+	})
 }
 
 // scoreText is a score as ZSCAN shows it. A listpack holds a score as an
