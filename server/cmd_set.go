@@ -19,9 +19,8 @@ import (
 // Error replies of this family that errors.go does not define, spelled as
 // Redis 7.0 spells them.
 const (
-	errNumKeysPositive = "ERR numkeys should be greater than 0"
-	errNumKeysTooMany  = "ERR Number of keys can't be greater than number of args"
-	errLimitNegative   = "ERR LIMIT can't be negative"
+	errNumKeysTooMany = "ERR Number of keys can't be greater than number of args"
+	errLimitNegative  = "ERR LIMIT can't be negative"
 )
 
 func init() {
@@ -512,7 +511,7 @@ func cmdSInterStore(c *Client, args [][]byte) {
 func parseInterCardArgs(args [][]byte) (keys [][]byte, limit int64, errMsg string) {
 	numKeys, ok := parseInt(args[1])
 	if !ok || numKeys < 1 {
-		return nil, 0, errNumKeysPositive
+		return nil, 0, errNumKeys
 	}
 	if numKeys > int64(len(args)-2) {
 		return nil, 0, errNumKeysTooMany
