@@ -45,6 +45,9 @@ const (
 // keys it deleted. period is the time between cycles (1/hz); the cycle uses
 // at most a quarter of it, as Redis's slow cycle does.
 func (s *Store) ActiveExpireCycle(period time.Duration) int {
+	if s.loading.Load() {
+		return 0
+	}
 	deadline := time.Now().Add(period * expireCycleBudgetShare / 100)
 	deleted := 0
 	for _, db := range s.dbs {
@@ -83,3 +86,9 @@ func (s *Store) expireShard(db *DB, i int, deadline time.Time) int {
 	}
 	return deleted
 }
+
+// SetLoading keeps keys whose TTL has passed from being expired while a
+// dataset loads, as Redis expires nothing while loading: an AOF replays
+// writes made while such keys were alive (an INCR after the PEXPIREAT
+// that set a TTL now past must find the key, and keep the TTL).
+func (s *Store) SetLoading(on bool) { s.loading.Store(on) }

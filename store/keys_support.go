@@ -17,6 +17,7 @@ func (db *DB) MoveTo(dst *DB, key []byte, now int64) bool {
 	db.wrote(sh, e.Key)
 	// The hash seed is global, so the key falls in the same shard index.
 	dsh := &dst.shards[shardOf(h)]
+	dst.beforeWrite(dsh)
 	dsh.dict.add(e, h)
 	dst.store.charge(dsh, e)
 	dsh.setExpire(e, expire)

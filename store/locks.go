@@ -18,6 +18,8 @@ type Locks struct {
 	// (RecordWrites), for the command's keyspace notifications.
 	recording bool
 	writes    []Write
+	// dirty counts the writes made under these locks (Dirty).
+	dirty int64
 }
 
 // Write is a key a command wrote: set, changed in place, deleted or given

@@ -68,6 +68,10 @@ func (e *Entry) AccessClock() uint32 { return e.meta & lruMask }
 
 func (e *Entry) setAccessClock(c uint32) { e.meta = e.meta&^lruMask | c&lruMask }
 
+// SetAccessClock sets the access bits (RESTORE IDLETIME / FREQ, loading
+// an RDB that recorded them).
+func (e *Entry) SetAccessClock(c uint32) { e.setAccessClock(c) }
+
 type shard struct {
 	mu   sync.Mutex
 	dict dict
@@ -82,6 +86,12 @@ type shard struct {
 	// each collection was charged (memory.go).
 	used       atomic.Int64
 	objCharges map[*Entry]int64
+	// dirty counts the writes to the shard (Store.Dirty sums them).
+	dirty atomic.Int64
+	// snap is the snapshot this shard is pending in, and snapSlot where
+	// its encoding goes (snapshot.go).
+	snap     *Snapshot
+	snapSlot *snapSlot
 }
 
 // DB is one numbered database.
@@ -122,6 +132,8 @@ type Store struct {
 
 	ExpiredKeys atomic.Int64
 	EvictedKeys atomic.Int64
+	// loading keeps keys whose TTL has passed (SetLoading).
+	loading atomic.Bool
 
 	// total is the accounted size of every key while trackTotal is set
 	// (memory.go).
@@ -160,6 +172,8 @@ func (db *DB) shardFor(key string) (*shard, uint64) {
 // passed is deleted here (lazy expiry).
 func (db *DB) Lookup(key []byte, now int64) *Entry {
 	sh, h := db.shardFor(string(key))
+	// Callers of Lookup may change the entry in place.
+	db.beforeWrite(sh)
 	e := db.lookupIn(sh, key, h, now)
 	if e != nil {
 		db.touch(e, now)
@@ -172,7 +186,7 @@ func (db *DB) lookupIn(sh *shard, key []byte, h uint64, now int64) *Entry {
 	if e == nil {
 		return nil
 	}
-	if e.Expire != 0 && e.Expire <= now {
+	if e.Expire != 0 && e.Expire <= now && !db.store.loading.Load() {
 		db.expire(sh, e, h)
 		return nil
 	}
@@ -254,6 +268,7 @@ func (db *DB) Peek(key []byte) *Entry {
 
 func (db *DB) expire(sh *shard, e *Entry, h uint64) {
 	db.unlink(sh, e.Key, h)
+	sh.dirty.Add(1)
 	db.store.ExpiredKeys.Add(1)
 	if f := db.store.Hooks.Expired; f != nil {
 		f(db, e.Key)
@@ -276,9 +291,13 @@ func (db *DB) wrote(sh *shard, key string) {
 	if l == nil {
 		l = sh.holder
 	}
-	if l != nil && l.recording {
-		l.writes = append(l.writes, Write{DB: db, Key: key})
+	if l != nil {
+		l.dirty++
+		if l.recording {
+			l.writes = append(l.writes, Write{DB: db, Key: key})
+		}
 	}
+	sh.dirty.Add(1)
 	db.signal(key)
 }
 
@@ -313,9 +332,10 @@ func (db *DB) SetObject(key []byte, obj any) *Entry {
 
 func (db *DB) put(key []byte, str string, obj any, expireAt int64, keepTTL bool) *Entry {
 	sh, h := db.shardFor(string(key))
+	db.beforeWrite(sh)
 	now := db.store.Clock.NowMs()
 	old := sh.dict.get(string(key), h)
-	if old != nil && old.Expire != 0 && old.Expire <= now {
+	if old != nil && old.Expire != 0 && old.Expire <= now && !db.store.loading.Load() {
 		// An expired key is absent: its TTL must not survive KEEPTTL.
 		db.expire(sh, old, h)
 		old = nil
@@ -355,6 +375,7 @@ func (db *DB) Delete(key []byte, now int64) bool {
 }
 
 func (db *DB) unlink(sh *shard, key string, h uint64) *Entry {
+	db.beforeWrite(sh)
 	e := sh.dict.remove(key, h)
 	if e != nil {
 		db.store.uncharge(sh, e)
@@ -366,6 +387,7 @@ func (db *DB) unlink(sh *shard, key string, h uint64) *Entry {
 // SetExpire sets (at > 0) or clears (at == 0) the TTL of a live entry.
 func (db *DB) SetExpire(e *Entry, at int64) {
 	sh, _ := db.shardFor(e.Key)
+	db.beforeWrite(sh)
 	sh.setExpire(e, at)
 	db.wrote(sh, e.Key)
 }
@@ -403,6 +425,7 @@ func (db *DB) Rename(src, dst []byte, now int64) bool {
 	db.wrote(sh, e.Key)
 	ne := &Entry{Key: string(dst), Str: e.Str, Obj: e.Obj, meta: e.meta}
 	dsh, dh := db.shardFor(ne.Key)
+	db.beforeWrite(dsh)
 	dsh.dict.add(ne, dh)
 	db.store.charge(dsh, ne)
 	dsh.setExpire(ne, expire)
@@ -434,6 +457,7 @@ func (db *DB) ExpiresCount() int {
 func (db *DB) Flush() {
 	for i := range db.shards {
 		sh := &db.shards[i]
+		db.beforeWrite(sh)
 		sh.dict.each(func(e *Entry) bool { db.wrote(sh, e.Key); return true })
 		sh.dict = dict{}
 		sh.ttl = nil
@@ -444,6 +468,8 @@ func (db *DB) Flush() {
 // Swap exchanges the contents of two databases (SWAPDB). Keyspace locked.
 func (s *Store) Swap(a, b *DB) {
 	for i := range a.shards {
+		a.beforeWrite(&a.shards[i])
+		b.beforeWrite(&b.shards[i])
 		a.shards[i].dict, b.shards[i].dict = b.shards[i].dict, a.shards[i].dict
 		a.shards[i].ttl, b.shards[i].ttl = b.shards[i].ttl, a.shards[i].ttl
 		swapCharges(&a.shards[i], &b.shards[i])
@@ -520,7 +546,7 @@ func (db *DB) RandomKey(now int64) (string, bool) {
 				continue
 			}
 			e := sh.dict.randomEntry(rand.IntN)
-			if e.Expire != 0 && e.Expire <= now {
+			if e.Expire != 0 && e.Expire <= now && !db.store.loading.Load() {
 				db.expire(sh, e, e.hash)
 				total--
 				break
