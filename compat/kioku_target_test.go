@@ -20,5 +20,5 @@ func startKioku(t testing.TB, opts ...option) *target {
 		sopts = append(sopts, servertest.WithOption(o.name, o.value))
 	}
 	s := servertest.Start(t, sopts...)
-	return &target{name: "kioku", addr: s.Addr(), fastForward: s.FastForward}
+	return &target{name: "kioku", addr: s.Addr(), fastForward: s.FastForward, stop: func() { _ = s.Close() }}
 }

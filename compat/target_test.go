@@ -22,6 +22,9 @@ type target struct {
 	// fastForward moves the server's notion of time forward (for Kioku its
 	// clock; for redis-server an emulation that shortens every TTL).
 	fastForward func(time.Duration)
+	// stop shuts the server down as a kill would (no final save), for
+	// tests that restart a server on its files.
+	stop func()
 
 	mu       sync.Mutex
 	commands map[string]bool // cache for hasCommand
@@ -102,14 +105,18 @@ func tryStartRedis(t testing.TB, bin string, opts []option) (*target, error) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	var stopOnce sync.Once
 	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(3 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+		// Once: a test may stop the server itself before the cleanup does.
+		stopOnce.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(3 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+			}
+		})
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	deadline := time.Now().Add(10 * time.Second)
@@ -135,7 +142,7 @@ func tryStartRedis(t testing.TB, bin string, opts []option) (*target, error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Cleanup(stop)
-	tg := &target{name: "redis", addr: addr}
+	tg := &target{name: "redis", addr: addr, stop: stop}
 	var password string
 	for _, o := range opts {
 		if o.name == "requirepass" {

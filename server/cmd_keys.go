@@ -474,6 +474,7 @@ func cmdFlushAll(c *Client, args [][]byte) {
 	for i := 0; i < c.srv.store.NumDBs(); i++ {
 		c.srv.store.DB(i).Flush()
 	}
+	c.srv.afterFlushAll()
 	c.w.OK()
 }
 

@@ -3,9 +3,11 @@ package server
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kioku-db/kioku/persistence"
 	"github.com/kioku-db/kioku/server/cmdspec"
 	"github.com/kioku-db/kioku/types"
 )
@@ -307,16 +309,57 @@ func cmdDebug(c *Client, args [][]byte) {
 		debugProtocol(c, strings.ToLower(string(args[2])))
 	case sub == "object" && len(args) == 3:
 		debugObject(c, args[2])
+	case sub == "reload":
+		debugReload(c, args)
+	case sub == "loadaof" && len(args) == 2:
+		unlock := c.lockAllNow()
+		msg := c.srv.loadAOFHeld()
+		unlock()
+		if msg != "" {
+			c.w.Error(msg)
+		} else {
+			c.w.OK()
+		}
+	case sub == "populate" && len(args) >= 3 && len(args) <= 5:
+		debugPopulate(c, args)
+	case sub == "digest" && len(args) == 2:
+		debugDigest(c)
+	case sub == "digest-value":
+		debugDigestValue(c, args[2:])
 	case sub == "help":
 		writeHelp(c, "DEBUG",
+			"DIGEST",
+			"    Output a hex signature representing the current DB content.",
+			"DIGEST-VALUE <key> [<key> ...]",
+			"    Output a hex signature of the values of all the specified keys.",
+			"LOADAOF",
+			"    Flush the AOF buffers on disk and reload the AOF in memory.",
 			"LOG <message>",
 			"    Write <message> to the server log.",
 			"OBJECT <key>",
 			"    Show low level info about `key` and associated value.",
+			"POPULATE <count> [<prefix>] [<size>]",
+			"    Create <count> string keys named key:<num>. If <prefix> is specified then",
+			"    it is used instead of the 'key' prefix. These are not propagated to",
+			"    replicas. Cluster slots are not respected so keys not belonging to the",
+			"    current node can be created in cluster mode.",
 			"PROTOCOL <type>",
 			"    Reply with a test value of the specified type. <type> can be: string,",
 			"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
 			"    true, false.",
+			"RELOAD [option ...]",
+			"    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+			"    * MERGE: conflicting keys will be loaded from RDB.",
+			"    * NOFLUSH: the existing database will not be removed before load, but",
+			"      conflicting keys will generate an exception and kill the server.",
+			"    * NOSAVE: the database will be loaded from an existing RDB file.",
+			"    Examples:",
+			"    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+			"      the database.",
+			"    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+			"      existing RDB file.",
+			"    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+			"      file to the database.",
 			"SET-ACTIVE-EXPIRE <0|1>",
 			"    Setting it to 0 disables expiring keys in background when they are not",
 			"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -411,17 +454,20 @@ func (c *Client) lockKeysNow(keys ...[]byte) func() {
 }
 
 // cmdShutdown stops the server: SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]
-// [ABORT]. Nothing is persisted yet, so SAVE and NOSAVE stop alike. On
-// success the connection closes without a reply, as in Redis.
+// [ABORT]. It saves when asked or when save points are set; a failed save
+// keeps the server running unless FORCE. On success the connection closes
+// without a reply, as in Redis.
 func cmdShutdown(c *Client, args [][]byte) {
-	var save, nosave, abort bool
+	var save, nosave, force, abort bool
 	for _, a := range args[1:] {
 		switch {
 		case eqFold(a, "nosave"):
 			nosave = true
 		case eqFold(a, "save"):
 			save = true
-		case eqFold(a, "now"), eqFold(a, "force"):
+		case eqFold(a, "now"):
+		case eqFold(a, "force"):
+			force = true
 		case eqFold(a, "abort"):
 			abort = true
 		default:
@@ -438,6 +484,102 @@ func cmdShutdown(c *Client, args [][]byte) {
 		return
 	}
 	c.srv.logf("User requested shutdown...")
+	if err := c.srv.prepareForShutdown(save, nosave, force, c.locks.Exclusive()); err != nil {
+		c.w.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
 	c.srv.shutdownAsync()
 	c.closeAfterReply = true
+}
+
+// lockAllNow takes the whole keyspace for a handler bound with lockNone
+// (DEBUG RELOAD, DEBUG DIGEST), unless the caller holds it (EXEC).
+func (c *Client) lockAllNow() func() {
+	if c.locks.Held() {
+		return func() {}
+	}
+	c.locks.All(c.srv.store)
+	return c.locks.Release
+}
+
+func debugReload(c *Client, args [][]byte) {
+	var nosave, noflush, merge bool
+	for _, a := range args[2:] {
+		switch {
+		case eqFold(a, "nosave"):
+			nosave = true
+		case eqFold(a, "noflush"):
+			noflush = true
+		case eqFold(a, "merge"):
+			merge = true
+		default:
+			c.w.Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+			return
+		}
+	}
+	unlock := c.lockAllNow()
+	defer unlock()
+	if msg := c.srv.reloadHeld(nosave, noflush, merge); msg != "" {
+		c.w.Error(msg)
+		return
+	}
+	c.w.OK()
+}
+
+func debugDigest(c *Client) {
+	unlock := c.lockAllNow()
+	defer unlock()
+	c.w.Status(persistence.DatasetDigest(c.srv.store).Hex())
+}
+
+// debugDigestValue digests keys as they are stored, logically expired
+// ones included, as Redis does.
+func debugDigestValue(c *Client, keys [][]byte) {
+	c.w.Array(len(keys))
+	for _, k := range keys {
+		unlock := c.lockKeysNow(k)
+		var d persistence.Digest
+		if e := c.db.Peek(k); e != nil {
+			d = persistence.ValueDigest(e)
+		}
+		unlock()
+		c.w.Status(d.Hex())
+	}
+}
+
+// debugPopulate is DEBUG POPULATE count [prefix] [size]: string keys
+// prefix:N holding "value:N" (cut or zero-padded to size), skipping keys
+// that exist.
+func debugPopulate(c *Client, args [][]byte) {
+	count, ok := parseInt(args[2])
+	if !ok || count < 0 {
+		c.w.Error("ERR value is out of range, must be positive")
+		return
+	}
+	prefix, size := "key", int64(0)
+	if len(args) >= 4 {
+		prefix = string(args[3])
+	}
+	if len(args) == 5 {
+		if size, ok = parseInt(args[4]); !ok || size < 0 {
+			c.w.Error("ERR value is out of range, must be positive")
+			return
+		}
+	}
+	unlock := c.lockAllNow()
+	defer unlock()
+	for i := int64(0); i < count; i++ {
+		key := []byte(prefix + ":" + strconv.FormatInt(i, 10))
+		if c.db.Lookup(key, c.now) != nil {
+			continue
+		}
+		val := "value:" + strconv.FormatInt(i, 10)
+		if size > 0 {
+			b := make([]byte, size)
+			copy(b, val)
+			val = string(b)
+		}
+		c.db.SetString(key, val, 0, false)
+	}
+	c.w.OK()
 }

@@ -206,16 +206,8 @@ func humanBytes(n int64) string {
 }
 
 func (s *Server) infoPersistence(b *strings.Builder) {
-	field(b, "loading", 0)
-	field(b, "async_loading", 0)
-	field(b, "rdb_changes_since_last_save", 0)
-	field(b, "rdb_bgsave_in_progress", 0)
-	field(b, "rdb_last_save_time", s.startTime.Unix())
-	field(b, "rdb_last_bgsave_status", "ok")
-	field(b, "aof_enabled", 0)
-	field(b, "aof_rewrite_in_progress", 0)
-	field(b, "aof_last_bgrewrite_status", "ok")
-	field(b, "aof_last_write_status", "ok")
+	s.infoRDB(b) // rdb.go
+	s.aofInfo(b) // aof.go
 }
 
 func (s *Server) infoStats(b *strings.Builder) {

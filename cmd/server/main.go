@@ -78,14 +78,31 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "Could not create server TCP listening socket %v\n", err)
 		return 1
 	}
-	select {
-	case s := <-sig:
-		fmt.Printf("Received %v scheduling shutdown...\n", s)
-	case <-srv.Done():
-	}
+	waitForShutdown(srv, sig)
 	if err := srv.Close(); err != nil {
 		fmt.Fprintf(os.Stderr, "kioku: %v\n", err)
 	}
 	fmt.Println("Kioku is now ready to exit, bye bye...")
 	return 0
+}
+
+// waitForShutdown returns when the server was shut down (SHUTDOWN) or a
+// signal asked for it and the final save, if any, succeeded; a failed save
+// keeps the server running, as Redis does.
+func waitForShutdown(srv *server.Server, sig <-chan os.Signal) {
+	for {
+		select {
+		case s := <-sig:
+			name := "SIGTERM"
+			if s == syscall.SIGINT {
+				name = "SIGINT"
+			}
+			fmt.Printf("Received %s scheduling shutdown...\n", name)
+			if srv.ShutdownOnSignal(s == syscall.SIGINT) {
+				return
+			}
+		case <-srv.Done():
+			return
+		}
+	}
 }

@@ -21,12 +21,29 @@ func TestMain(m *testing.M) {
 	if os.Getenv("KIOKU_RUN_MAIN") == "1" {
 		os.Exit(run(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	// Servers run in a directory of their own: with the default `dir`
+	// (the working directory) and save points, a SIGTERM saves dump.rdb
+	// there, and the next server would load it.
+	dir, err := os.MkdirTemp("", "kioku-cmd-test-")
+	if err != nil {
+		panic(err)
+	}
+	workDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
+var workDir string
+
 func serverCmd(args ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], args...)
+	self, err := os.Executable()
+	if err != nil {
+		self = os.Args[0]
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), "KIOKU_RUN_MAIN=1")
+	cmd.Dir = workDir
 	return cmd
 }
 

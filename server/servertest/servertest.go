@@ -4,6 +4,7 @@
 package servertest
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -14,7 +15,8 @@ import (
 // Server is a running test server.
 type Server struct {
 	*server.Server
-	clock *store.Clock
+	clock   *store.Clock
+	tempDir string
 }
 
 // Option adjusts the configuration before the server starts.
@@ -42,25 +44,49 @@ func Start(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
+// Close stops the server and removes the data directory servertest made
+// for it (none when the "dir" option was given).
+func (s *Server) Close() error {
+	err := s.Server.Close()
+	if s.tempDir != "" {
+		os.RemoveAll(s.tempDir)
+	}
+	return err
+}
+
 // New starts a server without a testing.TB; the caller closes it.
 func New(opts ...Option) (*Server, error) {
 	clock := store.NewClock()
 	cfg := server.Config{
-		Addr:    "127.0.0.1:0",
-		Clock:   clock,
-		Options: map[string]string{"enable-debug-command": "local"},
+		Addr:  "127.0.0.1:0",
+		Clock: clock,
+		// A test server saves nothing unless asked (no save points), and
+		// keeps its files in a directory of its own, not the package's.
+		Options: map[string]string{"enable-debug-command": "local", "save": ""},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	var tempDir string
+	if _, ok := cfg.Options["dir"]; !ok {
+		d, err := os.MkdirTemp("", "kioku-servertest-")
+		if err != nil {
+			return nil, err
+		}
+		tempDir = d
+		cfg.Options["dir"] = d
+	}
 	srv, err := server.New(cfg)
+	if err == nil {
+		err = srv.Start()
+	}
 	if err != nil {
+		if tempDir != "" {
+			os.RemoveAll(tempDir)
+		}
 		return nil, err
 	}
-	if err := srv.Start(); err != nil {
-		return nil, err
-	}
-	return &Server{Server: srv, clock: clock}, nil
+	return &Server{Server: srv, clock: clock, tempDir: tempDir}, nil
 }
 
 // FastForward moves the server's clock forward by d. Keys whose TTL passes
