@@ -209,6 +209,9 @@ func (c *Client) blockOn(spec blockSpec) {
 	start := time.Now()
 	w := c.newWaiter(spec)
 	c.waiter.Store(w)
+	if c.prop.depth > 0 {
+		s.propBlocked(c) // its serve propagates it (propagate.go)
+	}
 	s.blocking.add(w, spec.behind)
 	c.blocked.Store(true)
 	if c.locks.Held() {
@@ -570,6 +573,9 @@ func (s *Server) tryServe(w *waiter, key []byte) (answered bool) {
 		}
 	}()
 	c.now = s.clock.NowMs()
+	if s.aof.on.Load() {
+		return s.serveAndPropagate(w, key) // propagate.go
+	}
 	return w.serve(c, key)
 }
 

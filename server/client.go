@@ -22,6 +22,8 @@ type Client struct {
 	rd    *resp.Reader
 	w     *resp.Writer
 	locks store.Locks
+	// prop is the AOF propagation of the running command (propagate.go).
+	prop propState
 	// keyBuf is reused to collect a command's keys for locking.
 	keyBuf [][]byte
 
@@ -131,6 +133,9 @@ const flushThreshold = 64 * 1024
 
 // flush writes the pending replies.
 func (c *Client) flush() error {
+	if c.prop.wait != 0 && !c.srv.aofAwait(c) { // appendfsync (aof.go)
+		return c.aofUnsynced()
+	}
 	if c.push != nil {
 		c.push.reply(c.w.Buffer(), c.w.Proto())
 		c.w.Reset()

@@ -48,6 +48,8 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		errMsg = errNoAuth
 	case s.refuseForMemory(c, cmd): // evicts as maxmemory-policy allows (evict.go)
 		errMsg = errOOM
+	case s.aofRefusal(c, cmd) != "": // LOADING, MISCONF (aof.go)
+		errMsg = s.aofRefusal(c, cmd)
 	case c.pubsubRestricted() && !allowedInPubSub(cmd):
 		errMsg = fmt.Sprintf(errInPubSubContext, cmd.Name)
 	case s.scripting.busy.Load() && !cmd.has(flagAllowBusy): // cmd_script.go
@@ -172,8 +174,13 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte, start time.Time) {
 	c.cmd = cmd
 	c.lastCmd.Store(cmd)
 	mark := c.w.Len()
+	prop := s.aof.on.Load() && s.propBegin(c, cmd, args) // AOF (propagate.go)
+	dirty := c.locks.Dirty()
 	events := s.beginCommandEvents(c, cmd)
 	s.runHandler(c, cmd, args)
+	if prop {
+		s.propEnd(c, cmd, args, mark, dirty)
+	}
 	if events {
 		s.endCommandEvents(c, cmd)
 	}

@@ -79,7 +79,9 @@ type Server struct {
 	debugEnabled  atomic.Bool
 	// activeExpireDisabled is DEBUG SET-ACTIVE-EXPIRE 0.
 	activeExpireDisabled atomic.Bool
-	mem                  memoryState // maxmemory and eviction (evict.go)
+	mem                  memoryState  // maxmemory and eviction (evict.go)
+	persist              persistState // RDB snapshots and loading (rdb.go)
+	aof                  aofState     // the append-only file (aof.go)
 }
 
 // New builds a server from cfg without starting it.
@@ -120,6 +122,8 @@ func New(cfg Config) (*Server, error) {
 	s.watchConfig()
 	s.initPubSub()
 	s.initMemory()
+	s.initPersistence()
+	s.initAOF() // after the store hooks it chains (aof.go)
 	return s, nil
 }
 
@@ -202,6 +206,10 @@ func (s *Server) watchConfig() {
 
 // Start listens and serves in the background.
 func (s *Server) Start() error {
+	// Like Redis, the dataset is loaded before clients are accepted.
+	if err := s.loadDataAtStartup(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return err
@@ -260,6 +268,7 @@ func (s *Server) Close() error {
 		c.kill()
 	}
 	s.wg.Wait()
+	s.closeAOF() // write and fsync what was appended (aof.go)
 	return err
 }
 
@@ -375,6 +384,8 @@ func (s *Server) cron() {
 			s.store.ActiveExpireCycle(period)
 		}
 		s.closeIdleClients()
+		s.persistenceCron()
+		s.aofCron() // scheduled and automatic AOF rewrites (aof.go)
 	}
 }
 

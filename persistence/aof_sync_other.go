@@ -1,0 +1,9 @@
+//go:build !linux
+
+package persistence
+
+import "os"
+
+// SyncData flushes a file's data to disk (fsync where fdatasync is not
+// available).
+func SyncData(f *os.File) error { return f.Sync() }
