@@ -260,7 +260,8 @@ func (d *jsonDecoder) enter() {
 
 func (d *jsonDecoder) object() glua.LValue {
 	d.enter()
-	t := d.L.NewTable()
+	// NewTable would reserve 32 array slots and a 32-entry map per object.
+	t := d.L.CreateTable(0, 8)
 	tok := d.next()
 	if tok.kind == "T_OBJ_END" {
 		d.depth--
@@ -289,7 +290,7 @@ func (d *jsonDecoder) object() glua.LValue {
 
 func (d *jsonDecoder) array() glua.LValue {
 	d.enter()
-	t := d.L.NewTable()
+	t := d.L.CreateTable(0, 0)
 	tok := d.next()
 	if tok.kind == "T_ARR_END" {
 		d.depth--

@@ -252,7 +252,8 @@ func (d *msgpackDecoder) typed(c byte) glua.LValue {
 }
 
 func (d *msgpackDecoder) array(n int) glua.LValue {
-	t := d.L.NewTable()
+	// NewTable would reserve a 32-entry map that an array never uses.
+	t := d.L.CreateTable(0, 0)
 	for i := 1; i <= n; i++ {
 		t.RawSetInt(i, d.value())
 	}
@@ -260,7 +261,7 @@ func (d *msgpackDecoder) array(n int) glua.LValue {
 }
 
 func (d *msgpackDecoder) mapOf(n int) glua.LValue {
-	t := d.L.NewTable()
+	t := d.L.CreateTable(0, 8)
 	for i := 0; i < n; i++ {
 		k := d.value()
 		v := d.value()

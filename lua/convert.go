@@ -3,6 +3,7 @@ package lua
 import (
 	"bytes"
 	"strconv"
+	"unsafe"
 
 	glua "github.com/yuin/gopher-lua"
 
@@ -65,10 +66,20 @@ func parseReply(L *glua.LState, b []byte) (glua.LValue, int) {
 	return glua.LNil, len(b)
 }
 
+// fieldTable is {field=v}. LState.NewTable would reserve 32 array slots
+// and a 32-entry map, several kilobytes for every status or error reply.
 func fieldTable(L *glua.LState, field string, v glua.LValue) *glua.LTable {
-	t := L.NewTable()
+	t := L.CreateTable(0, 1)
 	t.RawSetString(field, v)
 	return t
+}
+
+// bytesString views b as a string. b must never be written again.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func parseArray(L *glua.LState, b, line []byte, pos int) (glua.LValue, int) {
@@ -87,7 +98,7 @@ func parseArray(L *glua.LState, b, line []byte, pos int) (glua.LValue, int) {
 
 func parseMap(L *glua.LState, b, line []byte, pos int) (glua.LValue, int) {
 	n, _ := strconv.Atoi(string(line))
-	m := L.NewTable()
+	m := L.CreateTable(0, n)
 	for i := 0; i < n; i++ {
 		k, used := parseReply(L, b[pos:])
 		pos += used
@@ -102,7 +113,7 @@ func parseMap(L *glua.LState, b, line []byte, pos int) (glua.LValue, int) {
 
 func parseSet(L *glua.LState, b, line []byte, pos int) (glua.LValue, int) {
 	n, _ := strconv.Atoi(string(line))
-	s := L.NewTable()
+	s := L.CreateTable(0, n)
 	for i := 0; i < n; i++ {
 		k, used := parseReply(L, b[pos:])
 		pos += used
@@ -116,7 +127,7 @@ func parseSet(L *glua.LState, b, line []byte, pos int) (glua.LValue, int) {
 func parseVerbatim(L *glua.LState, b, line []byte, pos int) (glua.LValue, int) {
 	n, _ := strconv.Atoi(string(line))
 	body := b[pos : pos+n]
-	v := L.NewTable()
+	v := L.CreateTable(0, 2)
 	if len(body) >= 4 {
 		v.RawSetString("format", glua.LString(body[:3]))
 		v.RawSetString("string", glua.LString(body[4:]))

@@ -1,6 +1,8 @@
 package lua
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/kioku-db/kioku/resp"
@@ -79,5 +81,60 @@ func TestFlushForgetsScripts(t *testing.T) {
 	e.Flush()
 	if e.Lookup(s.SHA) != nil {
 		t.Fatal("script survived Flush")
+	}
+}
+
+// recordingHost answers +OK and keeps a copy of every call's arguments:
+// the engine reuses their memory once Call returns.
+type recordingHost struct{ calls [][]string }
+
+func (h *recordingHost) Call(args [][]byte, proto int) []byte {
+	var call []string
+	for _, a := range args {
+		call = append(call, string(a))
+	}
+	h.calls = append(h.calls, call)
+	// An argument's capacity ends at its length: appending to one must
+	// not overwrite the next.
+	if len(args) > 1 {
+		_ = append(args[0], "XXXXXXXX"...)
+		if string(args[1]) != call[1] {
+			panic("append to an argument overwrote the next one")
+		}
+	}
+	return []byte("+OK\r\n")
+}
+
+func (h *recordingHost) Log(level int, msg string) {}
+
+func TestCallArgumentsPerCall(t *testing.T) {
+	e := New()
+	h := &recordingHost{}
+	got := run(t, e, h, `
+redis.call('hset', KEYS[1], 'f', 1.5)
+redis.call('expire', KEYS[1], 10)
+local r = redis.call('get', string.rep('k', 300))
+return r.ok`, "key")
+	if got != "$2\r\nOK\r\n" {
+		t.Fatalf("reply %q", got)
+	}
+	want := [][]string{{"hset", "key", "f", "1.5"}, {"expire", "key", "10"}, {"get", strings.Repeat("k", 300)}}
+	if !reflect.DeepEqual(h.calls, want) {
+		t.Fatalf("calls %q, want %q", h.calls, want)
+	}
+}
+
+// TestStatusTablesAreDistinct: every reply is a table of its own, which
+// the script may change.
+func TestStatusTablesAreDistinct(t *testing.T) {
+	e := New()
+	h := &echoHost{reply: "+OK\r\n"}
+	got := run(t, e, h, `
+local a = redis.call('x')
+local b = redis.call('x')
+a.ok = 'changed'
+return {a.ok, b.ok, tostring(a == b)}`)
+	if want := "*3\r\n$7\r\nchanged\r\n$2\r\nOK\r\n$5\r\nfalse\r\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }

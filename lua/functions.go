@@ -90,7 +90,7 @@ const (
 // NewFunctions returns an engine with no libraries.
 func NewFunctions() *Functions {
 	e := &Engine{scripts: map[string]*Script{}, chunk: functionChunk}
-	e.L = newSandbox(e)
+	e.setState(newSandbox(e))
 	f := &Functions{eng: e, libs: map[string]*Library{}, funcs: map[string]*Function{}}
 	f.loadGlobals = f.newLoadGlobals(e.L)
 	return f
@@ -228,11 +228,12 @@ func (f *Functions) runLoader(chunk *glua.LFunction, lib *Library, host Host) st
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	L.SetContext(ctx)
 	f.loading = lib
-	e.run = &runState{host: host, proto: 2}
+	e.runBuf = runState{host: host, proto: 2}
+	e.run = &e.runBuf
 	defer func() {
 		e.run = nil
 		f.loading = nil
-		L.RemoveContext()
+		L.SetContext(e.kill)
 		cancel()
 		mt.RawSetString("__index", runtimeGlobals)
 	}()

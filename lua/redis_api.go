@@ -75,9 +75,7 @@ func errorTable(L *glua.LState, msg string) *glua.LTable {
 			text = msg[1:]
 		}
 	}
-	t := L.NewTable()
-	t.RawSetString("err", glua.LString(code+" "+strings.TrimRight(text, "\r\n")))
-	return t
+	return fieldTable(L, "err", glua.LString(code+" "+strings.TrimRight(text, "\r\n")))
 }
 
 // raise throws an error table, as Redis's luaError does.
@@ -87,7 +85,7 @@ func raise(L *glua.LState, msg string) {
 
 // redisCall is redis.call (raise) and redis.pcall.
 func (e *Engine) redisCall(L *glua.LState, raiseErrors bool) int {
-	args, problem := commandArgs(L)
+	args, problem := e.commandArgs(L)
 	if problem != "" {
 		return e.callFailed(L, raiseErrors, errorTable(L, problem))
 	}
@@ -110,25 +108,42 @@ func (e *Engine) callFailed(L *glua.LState, raiseErrors bool, errTable *glua.LTa
 }
 
 // commandArgs converts redis.call's arguments: strings as they are,
-// numbers as "%.17g" (Redis avoids Lua's lossy "%.14g" here).
-func commandArgs(L *glua.LState) ([][]byte, string) {
+// numbers as "%.17g" (Redis avoids Lua's lossy "%.14g" here). They are
+// copied into the engine's reused buffer, as a request's arguments sit in
+// the connection's read buffer: no allocation per call.
+func (e *Engine) commandArgs(L *glua.LState) ([][]byte, string) {
 	n := L.GetTop()
 	if n == 0 {
 		return nil, errNoArgs
 	}
-	args := make([][]byte, n)
+	buf, ends := e.argBuf[:0], e.argEnd[:0]
 	for i := 1; i <= n; i++ {
 		switch v := L.Get(i).(type) {
 		case glua.LString:
-			args[i-1] = []byte(v)
+			buf = append(buf, v...)
 		case glua.LNumber:
-			args[i-1] = appendCommandNumber(nil, float64(v))
+			buf = appendCommandNumber(buf, float64(v))
 		default:
 			return nil, errBadArgType
 		}
+		ends = append(ends, len(buf))
+	}
+	// Sliced once buf has stopped growing; the capacity of each ends at
+	// its length, so appending to one cannot overwrite the next.
+	args, start := e.args[:0], 0
+	for _, end := range ends {
+		args = append(args, buf[start:end:end])
+		start = end
+	}
+	e.args, e.argBuf, e.argEnd = args, buf, ends
+	if cap(buf) > maxKeptArgBytes {
+		e.argBuf = nil // one huge call must not pin its size for good
 	}
 	return args, ""
 }
+
+// maxKeptArgBytes bounds the argument buffer kept between calls.
+const maxKeptArgBytes = 1 << 20
 
 func appendCommandNumber(dst []byte, f float64) []byte {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
@@ -157,9 +172,7 @@ func redisStatusReply(L *glua.LState) int {
 		L.Push(errorTable(L, errWrongArgType))
 		return 1
 	}
-	t := L.NewTable()
-	t.RawSetString("ok", s)
-	L.Push(t)
+	L.Push(fieldTable(L, "ok", s))
 	return 1
 }
 

@@ -2,7 +2,6 @@ package lua
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"math"
 	"regexp"
@@ -25,29 +24,20 @@ const errKilled = "Script killed by user with SCRIPT KILL..."
 func (e *Engine) Run(s *Script, host Host, keys, argv [][]byte, w *resp.Writer) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	setGlobal(e.L, "KEYS", stringArray(e.L, keys))
-	setGlobal(e.L, "ARGV", stringArray(e.L, argv))
+	e.globals.RawSetString("KEYS", stringArray(e.L, keys))
+	e.globals.RawSetString("ARGV", stringArray(e.L, argv))
 	e.call(host, s.SHA, w, s.fn)
 }
 
-// call runs fn with args under the time limit and SCRIPT KILL, and writes
-// its result or its error to w. name is the script's SHA1 or the
-// function's name, as error messages give it. e.mu is held.
+// call runs fn with args under SCRIPT KILL, and writes its result or its
+// error to w. name is the script's SHA1 or the function's name, as error
+// messages give it. e.mu is held.
 func (e *Engine) call(host Host, name string, w *resp.Writer, fn *glua.LFunction, args ...glua.LValue) {
 	L := e.L
-	e.run = &runState{host: host, sha: name, proto: 2}
-	ctx, cancel := context.WithCancel(context.Background())
-	e.killed.Store(false)
-	e.cancel.Store(&cancel)
-	e.running.Store(true)
-	L.SetContext(ctx)
-	defer func() {
-		L.RemoveContext()
-		e.running.Store(false)
-		e.cancel.Store(nil)
-		cancel()
-		e.run = nil
-	}()
+	e.runBuf = runState{host: host, sha: name, proto: 2}
+	e.run = &e.runBuf
+	e.begin()
+	defer e.end()
 
 	L.Push(fn)
 	for _, a := range args {
@@ -66,13 +56,47 @@ func (e *Engine) call(host Host, name string, w *resp.Writer, fn *glua.LFunction
 	writeReply(w, result, e.run.proto)
 }
 
+// begin marks a run started, for Kill.
+func (e *Engine) begin() {
+	e.ctl.Lock()
+	e.killed.Store(false)
+	e.active = true
+	e.running.Store(true)
+	e.ctl.Unlock()
+}
+
+// end marks the run over. A kill switch that fired, or that coroutines
+// derived contexts from, is cancelled and replaced, as the per-run
+// context it stands for would be.
+func (e *Engine) end() {
+	e.ctl.Lock()
+	e.active = false
+	e.running.Store(false)
+	if e.kill.used.Load() {
+		e.kill.fire()
+		e.kill = newKillSwitch()
+		e.L.SetContext(e.kill)
+	}
+	e.ctl.Unlock()
+	e.run = nil
+}
+
 // WasKilled reports whether the last run ended by SCRIPT KILL.
 func (e *Engine) WasKilled() bool { return e.killed.Load() }
 
+// stringArray is KEYS or ARGV. The strings share one copy of the bytes,
+// one allocation instead of one per item; it is never written again.
 func stringArray(L *glua.LState, items [][]byte) *glua.LTable {
 	t := L.CreateTable(len(items), 0)
+	total := 0
+	for _, it := range items {
+		total += len(it)
+	}
+	buf := make([]byte, 0, total)
 	for i, it := range items {
-		t.RawSetInt(i+1, glua.LString(it))
+		start := len(buf)
+		buf = append(buf, it...)
+		t.RawSetInt(i+1, glua.LString(bytesString(buf[start:])))
 	}
 	return t
 }

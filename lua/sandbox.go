@@ -167,11 +167,6 @@ func luaToString(L *glua.LState) int {
 	return 1
 }
 
-// setGlobal sets a global behind the protection (KEYS and ARGV).
-func setGlobal(L *glua.LState, name string, v glua.LValue) {
-	backingOf(L, L.G.Global).RawSetString(name, v)
-}
-
 // luaError is Lua 5.1's error: a string or number message gets the
 // position of the caller at level; error() raises nil.
 func luaError(L *glua.LState) int {

@@ -72,10 +72,9 @@ func fcallGeneric(c *Client, args [][]byte, readOnly bool) {
 		return
 	}
 	keys, argv := args[3:3+n], args[3+n:]
-	running := &runningScript{name: fn.Name, command: args, function: true}
-	runScript(c, running, readOnly || fn.Flags.NoWrites, func(host *scriptHost) {
-		c.srv.functions().Call(fn, host, keys, argv, c.w)
-	})
+	host := beginScript(c, fn.Name, args, true, readOnly || fn.Flags.NoWrites)
+	defer endScript(c, host)
+	c.srv.functions().Call(fn, host, keys, argv, c.w)
 }
 
 // cmdFunctionLoad: FUNCTION LOAD [REPLACE ...] code, options before the
@@ -214,7 +213,7 @@ func cmdFunctionRestore(c *Client, args [][]byte) {
 func cmdFunctionStats(c *Client, args [][]byte) {
 	c.w.Map(2)
 	c.w.BulkString("running_script")
-	if cur := c.srv.scripting.current.Load(); cur == nil {
+	if cur, ok := c.srv.scripting.running(); !ok {
 		c.w.Null()
 	} else {
 		c.w.Map(3)

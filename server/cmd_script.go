@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/kioku-db/kioku/lua"
 	"github.com/kioku-db/kioku/resp"
+	"github.com/kioku-db/kioku/store"
 )
 
 // Scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (Redis's
@@ -44,8 +46,12 @@ const (
 	errUnkillable        = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
 )
 
-// scriptState is a server's scripting: the engine, made on first use, and
-// what other clients need to know about the running script.
+// scriptState is a server's scripting: the engines, made on first use,
+// and what other clients need to know about the running script.
+//
+// Scripts run one at a time (they hold the whole keyspace), so the
+// description of the running script, its host and the scratch writer are
+// reused by every run: EVALSHA of a small script allocates nothing here.
 type scriptState struct {
 	once   sync.Once
 	engine *lua.Engine
@@ -58,13 +64,32 @@ type scriptState struct {
 	// scratch receives the replies of redis.call (guarded by the keyspace
 	// lock the script holds).
 	scratch *resp.Writer
+	// host is the scriptHost of the running script, commands its cache of
+	// command names (same guard).
+	host     scriptHost
+	commands commandCache
 
 	// The engine of FUNCTION and FCALL, made on first use.
 	fnOnce    sync.Once
 	functions *lua.Functions
-	// current is the running script or function (FUNCTION STATS, the
-	// KILL commands, the BUSY reply); nil when none runs.
-	current atomic.Pointer[runningScript]
+
+	// mu guards what other goroutines read of the running script (run,
+	// active) and the busy timer.
+	mu     sync.Mutex
+	active bool
+	// run is the running script while active. Its command is the
+	// client's own arguments, in the client's read buffer: readers copy
+	// them under mu, and the run ends (under mu) before that buffer is
+	// reused.
+	run runningScript
+	// threshold is busy-reply-threshold for the running script (0: none).
+	threshold time.Duration
+	// timer marks the server busy (onBusyTimer). It is made once and
+	// re-armed only when it would fire too late for the run starting:
+	// a timer per run (AfterFunc, Stop) showed in EVALSHA profiles.
+	timer    *time.Timer
+	armed    bool
+	deadline time.Time // when the armed timer fires
 }
 
 // runningScript is what other clients may ask about the running script.
@@ -75,10 +100,25 @@ type runningScript struct {
 	function bool
 }
 
+// running returns a copy of the running script's description, its
+// command copied too; ok is false when none runs.
+func (st *scriptState) running() (run runningScript, ok bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.active {
+		return runningScript{}, false
+	}
+	run = st.run
+	run.command = cloneArgs(run.command)
+	return run, true
+}
+
 // busyError is the reply to commands refused while a script runs too long;
 // it names the KILL command that applies.
 func (st *scriptState) busyError() string {
-	if cur := st.current.Load(); cur != nil && cur.function {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.active && st.run.function {
 		return errBusyFunction
 	}
 	return errBusyScript
@@ -116,10 +156,9 @@ func evalGeneric(c *Client, args [][]byte, bySHA, readOnly bool) {
 		c.w.Error(errWriteFlagRO)
 		return
 	}
-	running := &runningScript{name: script.SHA, command: args}
-	runScript(c, running, readOnly || script.Flags.NoWrites, func(host *scriptHost) {
-		c.srv.lua().Run(script, host, keys, argv, c.w)
-	})
+	host := beginScript(c, script.SHA, args, false, readOnly || script.Flags.NoWrites)
+	defer endScript(c, host)
+	c.srv.lua().Run(script, host, keys, argv, c.w)
 }
 
 // scriptKeysAndArgs splits EVAL's arguments after numkeys.
@@ -141,7 +180,7 @@ func scriptKeysAndArgs(c *Client, args [][]byte) (keys, argv [][]byte, ok bool) 
 // findScript compiles EVAL's body (cached by its SHA1) or finds EVALSHA's.
 func findScript(c *Client, bodyOrSHA []byte, bySHA bool) *lua.Script {
 	if bySHA {
-		s := c.srv.lua().Lookup(string(bodyOrSHA))
+		s := c.srv.lua().LookupBytes(bodyOrSHA)
 		if s == nil {
 			c.w.Error(errNoScript)
 		}
@@ -155,26 +194,73 @@ func findScript(c *Client, bodyOrSHA []byte, bySHA bool) *lua.Script {
 	return s
 }
 
-// runScript runs a script or a function for c, which holds the whole
-// keyspace, through run. Blocking commands answer at once (as inside
-// EXEC); a SELECT inside the script does not outlive it, as in Redis.
-func runScript(c *Client, running *runningScript, readOnly bool, run func(*scriptHost)) {
-	host := &scriptHost{c: c, readOnly: readOnly, w: c.srv.scripting.callWriter()}
-	host.w.Limit = c.w.Limit
-	db, cmd, noBlock := c.db, c.cmd, c.noBlock
-	c.noBlock = true
+// beginScript prepares c, which holds the whole keyspace, to run a script
+// or a function (name, run by command) and returns the host of its
+// redis.call. Blocking commands answer at once (as inside EXEC); a SELECT
+// inside the script does not outlive it, as in Redis. endScript, deferred,
+// undoes it.
+func beginScript(c *Client, name string, command [][]byte, function, readOnly bool) *scriptHost {
 	st := &c.srv.scripting
+	host := &st.host
+	*host = scriptHost{c: c, readOnly: readOnly, w: st.callWriter(),
+		db: c.db, cmd: c.cmd, noBlock: c.noBlock}
+	host.w.Limit = c.w.Limit
+	c.noBlock = true
 	st.wrote.Store(false)
-	running.command = cloneArgs(running.command)
-	running.start = time.Now()
-	st.current.Store(running)
-	defer func() {
-		st.current.Store(nil)
-		c.db, c.cmd, c.noBlock = db, cmd, noBlock
-		c.lastCmd.Store(cmd)
-	}()
-	defer c.srv.watchScriptTime()()
-	run(host)
+	threshold := time.Duration(c.srv.cfg.Int("busy-reply-threshold")) * time.Millisecond
+	start := time.Now()
+	st.mu.Lock()
+	st.run = runningScript{name: name, command: command, start: start, function: function}
+	st.active = true
+	st.threshold = max(threshold, 0)
+	if threshold > 0 && (!st.armed || st.deadline.After(start.Add(threshold))) {
+		st.armBusyTimer(c.srv, threshold, start)
+	}
+	st.mu.Unlock()
+	return host
+}
+
+func endScript(c *Client, host *scriptHost) {
+	st := &c.srv.scripting
+	st.mu.Lock()
+	st.active = false
+	st.run = runningScript{}
+	st.busy.Store(false)
+	st.mu.Unlock()
+	c.db, c.cmd, c.noBlock = host.db, host.cmd, host.noBlock
+	c.lastCmd.Store(host.cmd)
+	host.c = nil
+}
+
+// armBusyTimer makes the timer fire after d. st.mu is held.
+func (st *scriptState) armBusyTimer(s *Server, d time.Duration, now time.Time) {
+	if st.timer == nil {
+		st.timer = time.AfterFunc(d, func() { st.onBusyTimer(s) })
+	} else {
+		st.timer.Reset(d)
+	}
+	st.armed, st.deadline = true, now.Add(d)
+}
+
+// onBusyTimer marks the server busy once the running script has run for
+// busy-reply-threshold. Redis notices from a hook every 100,000 Lua
+// instructions; a timer is exact and costs the script nothing. The timer
+// outlives the runs: whatever script it finds running, it either marks
+// busy or re-arms for the rest of that script's threshold.
+func (st *scriptState) onBusyTimer(s *Server) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.armed = false
+	if !st.active || st.threshold <= 0 || st.busy.Load() {
+		return
+	}
+	now := time.Now()
+	if left := st.threshold - now.Sub(st.run.start); left > 0 {
+		st.armBusyTimer(s, left, now)
+		return
+	}
+	st.busy.Store(true)
+	s.logf("Slow script detected: still in execution after %d milliseconds. You can try killing the script using the SCRIPT KILL command.", st.threshold.Milliseconds())
 }
 
 // cloneArgs copies a command's arguments, which belong to the client's
@@ -187,39 +273,16 @@ func cloneArgs(args [][]byte) [][]byte {
 	return out
 }
 
-// watchScriptTime marks the server busy once the script has run for
-// busy-reply-threshold milliseconds. Redis notices from a hook every
-// 100,000 Lua instructions; a timer is exact and costs the script nothing.
-// The returned function ends the watch.
-func (s *Server) watchScriptTime() func() {
-	ms := s.cfg.Int("busy-reply-threshold")
-	if ms <= 0 {
-		return func() {}
-	}
-	var mu sync.Mutex // orders a late timer against the end of the script
-	ended := false
-	timer := time.AfterFunc(time.Duration(ms)*time.Millisecond, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if !ended {
-			s.scripting.busy.Store(true)
-			s.logf("Slow script detected: still in execution after %d milliseconds. You can try killing the script using the SCRIPT KILL command.", ms)
-		}
-	})
-	return func() {
-		timer.Stop()
-		mu.Lock()
-		ended = true
-		s.scripting.busy.Store(false)
-		mu.Unlock()
-	}
-}
-
 // scriptHost runs a script's redis.call for its client.
 type scriptHost struct {
 	c        *Client
 	readOnly bool
 	w        *resp.Writer // the replies of calls, one at a time
+	// What the script's client had before the script, restored by
+	// endScript.
+	db      *store.DB
+	cmd     *Command
+	noBlock bool
 }
 
 func (h *scriptHost) Call(args [][]byte, proto int) []byte {
@@ -236,15 +299,17 @@ func (h *scriptHost) Call(args [][]byte, proto int) []byte {
 	c := h.c
 	saved := c.w
 	c.w = h.w
-	defer func() { c.w = saved }()
+	defer h.restoreWriter(saved)
 	c.srv.callHeld(c, cmd, args)
 	return h.w.Buffer()
 }
 
+func (h *scriptHost) restoreWriter(w *resp.Writer) { h.c.w = w }
+
 // check resolves a command called from the script and applies Redis's
 // script rules to it.
 func (h *scriptHost) check(args [][]byte) (*Command, string) {
-	cmd := table.lookup(args[0])
+	cmd := h.c.srv.scripting.commands.lookup(args[0])
 	if cmd == nil {
 		return nil, errUnknownScriptCmd
 	}
@@ -264,6 +329,33 @@ func (h *scriptHost) check(args [][]byte) (*Command, string) {
 		return nil, errReadOnlyScript
 	}
 	return cmd, ""
+}
+
+// commandCache remembers the commands scripts called last, by the exact
+// bytes of their names: a script calls the same few commands over and
+// over, and resolving a name the table way (the name as given, then
+// lower-cased: two map lookups for "HMGET") showed in EVALSHA profiles.
+// Scripts run one at a time, so it needs no lock.
+type commandCache struct {
+	names [8][]byte
+	cmds  [8]*Command
+	next  int
+}
+
+func (cc *commandCache) lookup(name []byte) *Command {
+	for i, cmd := range cc.cmds {
+		if cmd != nil && bytes.Equal(cc.names[i], name) {
+			return cmd
+		}
+	}
+	cmd := table.lookup(name)
+	if cmd != nil {
+		i := cc.next
+		cc.next = (i + 1) % len(cc.cmds)
+		cc.names[i] = append(cc.names[i][:0], name...)
+		cc.cmds[i] = cmd
+	}
+	return cmd
 }
 
 func (h *scriptHost) Log(level int, msg string) {
@@ -307,14 +399,21 @@ func cmdScriptKill(c *Client, args [][]byte) { killScript(c, false) }
 // stops only its own kind, and neither a script that has written.
 func killScript(c *Client, function bool) {
 	st := &c.srv.scripting
-	cur := st.current.Load()
+	// Held while killing, so the kill reaches the script checked here: a
+	// run ends under st.mu.
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	switch {
-	case cur == nil:
+	case !st.active:
 		c.w.Error(errNotBusy)
 	case st.wrote.Load():
 		c.w.Error(errUnkillable)
-	case cur.function != function:
-		c.w.Error(st.busyError())
+	case st.run.function != function:
+		if st.run.function {
+			c.w.Error(errBusyFunction)
+		} else {
+			c.w.Error(errBusyScript)
+		}
 	case function:
 		c.srv.functions().Engine().Kill()
 		c.w.OK()

@@ -100,6 +100,55 @@ return n`)
 	require.Equal(t, "1", rc.Get(ctx, "written").Val())
 }
 
+// TestScriptBusyAfterThresholdLowered: the busy timer outlives runs, so a
+// run must re-arm it when busy-reply-threshold was lowered since it was
+// armed (here from a minute to 50 ms).
+func TestScriptBusyAfterThresholdLowered(t *testing.T) {
+	srv := servertest.Start(t)
+	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rc.Close()
+	require.NoError(t, rc.ConfigSet(ctx, "busy-reply-threshold", "60000").Err())
+	require.NoError(t, rc.Eval(ctx, "return 1", nil).Err())
+	require.NoError(t, rc.ConfigSet(ctx, "busy-reply-threshold", "50").Err())
+
+	runner := redis.NewClient(&redis.Options{Addr: srv.Addr(), ReadTimeout: -1})
+	defer runner.Close()
+	done := make(chan error, 1)
+	go func() { done <- runner.Eval(ctx, "while true do end", nil).Err() }()
+	busy := false
+	for deadline := time.Now().Add(5 * time.Second); !busy && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		err := rc.Ping(ctx).Err()
+		busy = err != nil && strings.HasPrefix(err.Error(), "BUSY ")
+	}
+	// Killed either way, so that a failure does not leave the server
+	// spinning (Close would wait for it).
+	require.NoError(t, rc.ScriptKill(ctx).Err())
+	require.Error(t, <-done)
+	require.True(t, busy, "no BUSY reply within 5s of a 50 ms threshold")
+	require.NoError(t, rc.Ping(ctx).Err())
+}
+
+// TestScriptKillStopsCoroutines: SCRIPT KILL stops a loop inside a
+// coroutine, and scripts using coroutines run normally after it.
+func TestScriptKillStopsCoroutines(t *testing.T) {
+	srv := servertest.Start(t)
+	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rc.Close()
+	require.NoError(t, rc.ConfigSet(ctx, "busy-reply-threshold", "50").Err())
+	const wrap = "return coroutine.wrap(function() coroutine.yield(7) end)()"
+	require.Equal(t, int64(7), rc.Eval(ctx, wrap, nil).Val())
+	done := startLongScript(t, srv, `
+local co = coroutine.create(function() while true do end end)
+return coroutine.resume(co)`)
+	require.NoError(t, rc.ScriptKill(ctx).Err())
+	err := <-done
+	require.Error(t, err)
+	require.NoError(t, rc.Ping(ctx).Err())
+	for i := 0; i < 3; i++ {
+		require.Equal(t, int64(7), rc.Eval(ctx, wrap, nil).Val())
+	}
+}
+
 // TestScriptServesBlockedClients: a client blocked on a list is served
 // once the script that pushed to it has ended.
 func TestScriptServesBlockedClients(t *testing.T) {
