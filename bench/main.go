@@ -1,5 +1,6 @@
 // Command bench compares Kioku with a real redis-server and with miniredis
-// in one run: throughput (via redis-benchmark) and memory per key (via RSS).
+// in one run: throughput (via redis-benchmark), memory per key (via RSS),
+// PUBLISH fan-out and, on request, persistence (AOF, RDB load, BGSAVE).
 //
 // Run it from the repository root:
 //
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +40,7 @@ type config struct {
 	kiokuBin       string
 	redisServer    string
 	redisBenchmark string
+	aofRequests    int
 }
 
 // defaultTests are the commands whose speed the issues track: strings
@@ -63,7 +66,8 @@ func parseFlags(args []string) (*config, error) {
 	only := fs.String("only", strings.Join(allPeers, ","), "comma list of peers to run: kioku,redis,miniredis")
 	tests := fs.String("tests", defaultTests, "comma list of redis-benchmark tests (-t names)")
 	pipes := fs.String("pipelines", "1,16", "comma list of pipeline depths (redis-benchmark -P)")
-	measure := fs.String("measure", "throughput,memory,publish", "what to measure: throughput, memory, publish (comma list)")
+	measure := fs.String("measure", "throughput,memory,publish",
+		"what to measure (comma list): throughput, memory, publish, persist (= "+strings.Join(persistTests, ", ")+"), or one of those")
 	cfg := &config{}
 	fs.IntVar(&cfg.requests, "n", 200000, "requests per redis-benchmark test")
 	fs.IntVar(&cfg.clients, "c", 50, "parallel redis-benchmark connections")
@@ -71,6 +75,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&cfg.rounds, "rounds", 1, "throughput rounds; peer order rotates each round, the median is reported")
 	fs.IntVar(&cfg.keys, "keys", 1000000, "keys written for the memory measurement")
 	fs.IntVar(&cfg.valueSize, "value-size", 32, "value size in bytes for the memory measurement")
+	fs.IntVar(&cfg.aofRequests, "aof-n", 100000, "SET requests per redis-benchmark run in the aof_* measurements")
 	fs.StringVar(&cfg.jsonPath, "json", "", "also write results as JSON to this file")
 	fs.DurationVar(&cfg.runTimeout, "timeout", 5*time.Minute, "time limit for one redis-benchmark run")
 	fs.StringVar(&cfg.kiokuBin, "kioku-bin", "", "use this prebuilt kioku-server instead of building ./cmd/server")
@@ -99,13 +104,25 @@ func (cfg *config) fill(only, tests, pipes, measure string) error {
 	}
 	cfg.measure = map[string]bool{}
 	for _, m := range splitList(measure) {
-		if m != "throughput" && m != "memory" && m != "publish" {
-			return fmt.Errorf("-measure: unknown %q (want throughput, memory, publish)", m)
+		switch {
+		case m == "throughput" || m == "memory" || m == "publish":
+			cfg.measure[m] = true
+		case m == measurePersist:
+			for _, t := range persistTests {
+				cfg.measure[t] = true
+			}
+		case slices.Contains(persistTests, m):
+			cfg.measure[m] = true
+		default:
+			return fmt.Errorf("-measure: unknown %q (want throughput, memory, publish, %s or one of %s)",
+				m, measurePersist, strings.Join(persistTests, ", "))
 		}
-		cfg.measure[m] = true
 	}
-	if cfg.rounds < 1 || cfg.requests < 1 || cfg.clients < 1 || cfg.keys < 1 || cfg.valueSize < 1 {
-		return fmt.Errorf("-rounds, -n, -c, -keys and -value-size must be positive")
+	if len(cfg.measure) == 0 {
+		return fmt.Errorf("-measure is empty")
+	}
+	if cfg.rounds < 1 || cfg.requests < 1 || cfg.clients < 1 || cfg.keys < 1 || cfg.valueSize < 1 || cfg.aofRequests < 1 {
+		return fmt.Errorf("-rounds, -n, -c, -keys, -value-size and -aof-n must be positive")
 	}
 	return nil
 }
@@ -173,6 +190,9 @@ func run(cfg *config) int {
 	}
 	if cfg.measure["publish"] && ctx.Err() == nil {
 		failures = append(failures, measurePublish(ctx, env, cfg, res)...)
+	}
+	if len(cfg.persistSelected()) > 0 && ctx.Err() == nil {
+		failures = append(failures, measurePersistence(ctx, env, cfg, res)...)
 	}
 	if cfg.measure["throughput"] {
 		res.buildThroughputRows(cfg)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,7 +65,7 @@ func prepare(ctx context.Context, cfg *config) (*env, error) {
 func (e *env) cleanup() { os.RemoveAll(e.tmpDir) }
 
 func (e *env) locateBinaries(ctx context.Context, cfg *config) error {
-	if cfg.measure["throughput"] {
+	if cfg.measure["throughput"] || cfg.measure[testAOFEverysec] || cfg.measure[testAOFAlways] {
 		if err := mustBeExecutable("redis-benchmark", e.redisBenchmark); err != nil {
 			return err
 		}
@@ -144,19 +145,35 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// serverArgs is the command line for one peer listening on port.
-func (e *env) serverArgs(peer string, port int) []string {
+// option is one redis.conf parameter given on the command line as
+// --name value.
+type option struct{ name, value string }
+
+// serverArgs is the command line for one peer listening on port. opts
+// replace the defaults of the same name (save, appendonly) or are added
+// after them; miniredis, which has no configuration, ignores them.
+func (e *env) serverArgs(peer string, port int, opts ...option) []string {
 	p := strconv.Itoa(port)
+	var argv []string
+	defaults := []option{{"save", ""}, {"appendonly", "no"}}
 	switch peer {
 	case peerRedis:
-		return []string{e.redisServer, "--port", p, "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--daemonize", "no"}
+		argv = []string{e.redisServer, "--port", p, "--bind", "127.0.0.1"}
+		defaults = append(defaults, option{"daemonize", "no"})
 	case peerKioku:
-		return []string{e.kiokuBin, "--port", p, "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no"}
+		argv = []string{e.kiokuBin, "--port", p, "--bind", "127.0.0.1"}
 	default:
 		return []string{e.self, serveMiniredisArg, "-addr", "127.0.0.1:" + p}
 	}
+	for _, d := range defaults {
+		if !slices.ContainsFunc(opts, func(o option) bool { return o.name == d.name }) {
+			argv = append(argv, "--"+d.name, d.value)
+		}
+	}
+	for _, o := range opts {
+		argv = append(argv, "--"+o.name, o.value)
+	}
+	return argv
 }
 
 // server is one running peer process.
@@ -176,13 +193,18 @@ func (s *server) pid() int { return s.cmd.Process.Pid }
 // startServer launches a fresh peer process and waits until it answers PING.
 // The caller must call stop.
 func startServer(ctx context.Context, e *env, peer string) (*server, error) {
-	port, err := freePort()
+	return startServerIn(ctx, e, peer, e.tmpDir)
+}
+
+// startServerIn is startServer with the process running in dir and extra
+// configuration options (a persistence benchmark passes --dir dir and its
+// appendonly settings).
+func startServerIn(ctx context.Context, e *env, peer, dir string, opts ...option) (*server, error) {
+	s, err := newServer(e, peer)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{peer: peer, port: port, exited: make(chan struct{}),
-		logPath: filepath.Join(e.tmpDir, fmt.Sprintf("%s-%d.log", peer, port))}
-	if err := s.launch(e.serverArgs(peer, port), e.tmpDir); err != nil {
+	if err := s.launch(e.serverArgs(peer, s.port, opts...), dir); err != nil {
 		return nil, fmt.Errorf("%s: cannot start: %v", peer, err)
 	}
 	if err := s.waitReady(ctx); err != nil {
@@ -191,6 +213,16 @@ func startServer(ctx context.Context, e *env, peer string) (*server, error) {
 	}
 	logf("%s up on %s (pid %d)", peer, s.addr(), s.pid())
 	return s, nil
+}
+
+// newServer picks a free port and a log file for a peer not yet launched.
+func newServer(e *env, peer string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	return &server{peer: peer, port: port, exited: make(chan struct{}),
+		logPath: filepath.Join(e.tmpDir, fmt.Sprintf("%s-%d.log", peer, port))}, nil
 }
 
 func (s *server) launch(argv []string, dir string) error {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -16,6 +17,7 @@ type results struct {
 	Throughput []throughputRow `json:"throughput"`
 	Memory     []memoryResult  `json:"memory"`
 	Publish    []publishResult `json:"publish,omitempty"`
+	Persist    *persistResults `json:"persist,omitempty"`
 
 	samples map[sampleKey][]float64
 	names   map[string][]string // requested test -> CSV row names, first seen first
@@ -51,6 +53,7 @@ func (cfg *config) summary() map[string]any {
 		"peers": cfg.peers, "tests": cfg.tests, "pipelines": cfg.pipelines,
 		"requests": cfg.requests, "clients": cfg.clients, "keyspace": cfg.keyspace,
 		"rounds": cfg.rounds, "keys": cfg.keys, "value_size": cfg.valueSize,
+		"measure": slices.Sorted(maps.Keys(cfg.measure)), "aof_requests": cfg.aofRequests,
 		"cpus": runtime.NumCPU(),
 	}
 }
@@ -140,6 +143,9 @@ func printReport(w io.Writer, peers []string, res *results) {
 	}
 	if len(res.Publish) > 0 {
 		printPublish(w, peers, res.Publish)
+	}
+	if res.Persist != nil {
+		printPersist(w, peers, res.Persist)
 	}
 }
 
