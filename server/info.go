@@ -114,14 +114,19 @@ func (s *Server) port() string {
 }
 
 func (s *Server) infoClients(b *strings.Builder) {
-	clients := s.clientList()
-	blocked := 0
-	for _, c := range clients {
+	// A killed client is gone at once in Redis (freeClient); here its
+	// goroutine may still be winding down, so closed clients count as gone.
+	connected, blocked := 0, 0
+	for _, c := range s.clientList() {
+		if c.closed.Load() {
+			continue
+		}
+		connected++
 		if c.blocked.Load() {
 			blocked++
 		}
 	}
-	field(b, "connected_clients", len(clients))
+	field(b, "connected_clients", connected)
 	field(b, "cluster_connections", 0)
 	field(b, "maxclients", s.cfg.Int("maxclients"))
 	field(b, "client_recent_max_input_buffer", 0)
