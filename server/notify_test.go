@@ -24,7 +24,8 @@ func startNotifyHarness(t *testing.T, flags string) *notifyHarness {
 	t.Helper()
 	clock := store.NewClock()
 	s, err := New(Config{Addr: "127.0.0.1:0", Clock: clock,
-		Options: map[string]string{"notify-keyspace-events": flags, "enable-debug-command": "local"}})
+		Options: map[string]string{"notify-keyspace-events": flags, "enable-debug-command": "local",
+			"dir": t.TempDir(), "save": ""}}) // FLUSHALL would save into the package
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
 	t.Cleanup(func() { _ = s.Close() })

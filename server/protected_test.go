@@ -11,7 +11,7 @@ import (
 // only use loopback, so the non-loopback peers are addresses, not
 // connections.)
 func TestProtectedMode(t *testing.T) {
-	s, err := New(Config{Addr: "127.0.0.1:0"})
+	s, err := New(Config{Addr: "127.0.0.1:0", Options: map[string]string{"dir": t.TempDir(), "save": ""}})
 	require.NoError(t, err)
 	for addr, denied := range map[string]bool{
 		"127.0.0.1:5000": false, "[::1]:5000": false, "127.8.9.10:1": false,

@@ -13,7 +13,7 @@ import (
 
 func startPushTestServer(t *testing.T) (*Server, *redis.Client) {
 	t.Helper()
-	s, err := New(Config{Addr: "127.0.0.1:0"})
+	s, err := New(Config{Addr: "127.0.0.1:0", Options: map[string]string{"dir": t.TempDir(), "save": ""}})
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
 	t.Cleanup(func() { _ = s.Close() })

@@ -16,7 +16,7 @@ import (
 // connection (idle, mid-pipeline or blocked) and the background tasks.
 func TestCloseLeavesNoGoroutine(t *testing.T) {
 	before := runtime.NumGoroutine()
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"})
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Options: quietOptions(t)})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start())
 
@@ -48,7 +48,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 
 // TestAddrReportsRealPort: Addr reports the real port chosen for :0.
 func TestAddrReportsRealPort(t *testing.T) {
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"})
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Options: quietOptions(t)})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start())
 	defer srv.Close()
@@ -89,7 +89,7 @@ func trimCR(s string) string {
 // with a huge negative count asks for ~10^18 elements) is answered with an
 // error instead of exhausting memory, and the connection keeps working.
 func TestHugeReplyIsRefused(t *testing.T) {
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"})
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Options: quietOptions(t)})
 	require.NoError(t, err)
 	srv.SetMaxReplyBytes(1 << 20)
 	require.NoError(t, srv.Start())
@@ -113,7 +113,7 @@ func TestHugeReplyIsRefused(t *testing.T) {
 // TestShutdownCommand: SHUTDOWN validates its options like Redis, then
 // closes the connection without a reply and stops the server (Done closes).
 func TestShutdownCommand(t *testing.T) {
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"})
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Options: quietOptions(t)})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start())
 	defer srv.Close()
@@ -134,4 +134,11 @@ func TestShutdownCommand(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("SHUTDOWN did not stop the server")
 	}
+}
+
+// quietOptions keeps a test server's files out of the package directory
+// (with Redis's default save points, FLUSHALL and SHUTDOWN write dump.rdb
+// in dir, the working directory by default).
+func quietOptions(t *testing.T) map[string]string {
+	return map[string]string{"dir": t.TempDir(), "save": ""}
 }
