@@ -248,7 +248,7 @@ func (m *Manifest) Bytes() []byte {
 func formatManifestLine(b *bytes.Buffer, f AOFFile) {
 	b.WriteString("file ")
 	if needsRepr(f.Name) {
-		b.WriteString(repr(f.Name))
+		b.WriteString(resp.Repr(f.Name))
 	} else {
 		b.WriteString(f.Name)
 	}
@@ -270,37 +270,6 @@ func needsRepr(s string) bool {
 		}
 	}
 	return false
-}
-
-// repr quotes s like Redis's sdscatrepr.
-func repr(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c < 0x7f {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // Clone returns a deep copy: a change is made on a copy and adopted once

@@ -1,11 +1,6 @@
 package config
 
-import (
-	"fmt"
-	"strings"
-
-	"github.com/kioku-db/kioku/resp"
-)
+import "github.com/kioku-db/kioku/resp"
 
 // SplitArgs splits a configuration line into arguments the way Redis's
 // sdssplitargs does (resp.SplitArgs, shared with inline commands). It
@@ -26,33 +21,4 @@ func SplitArgs(line string) (args []string, ok bool) {
 // for \ " \n \r \t \a \b, \xHH for every other non-printable byte. It is
 // how redis-server turns command-line values into config lines and how
 // CONFIG REWRITE writes strings, so SplitArgs(Repr(s)) == [s].
-func Repr(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c < 0x7f {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+func Repr(s string) string { return resp.Repr(s) }
