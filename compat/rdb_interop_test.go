@@ -81,8 +81,8 @@ func TestRDBFromRedis(t *testing.T) {
 			locks.All(srv.Store())
 			var items []*persistence.RDBItem
 			err = persistence.LoadRDB(bytes.NewReader(file), persistence.RDBHandler{
-				Entry: func(it *persistence.RDBItem) error {
-					items = append(items, it)
+				Entry: func(it persistence.RDBItem) error {
+					items = append(items, &it)
 					db := srv.Store().DB(it.DB)
 					if it.Obj == nil {
 						db.SetString([]byte(it.Key), it.Str, it.Expire, false)

@@ -324,7 +324,7 @@ func (r *AOFRewriter) Function(code string) error {
 
 // Item writes the commands for one key, preceded by SELECT when its
 // database differs from the previous key's.
-func (r *AOFRewriter) Item(it *RDBItem) error {
+func (r *AOFRewriter) Item(it RDBItem) error {
 	r.buf = r.buf[:0]
 	if it.DB != r.db {
 		r.buf = AppendSelect(r.buf, it.DB)

@@ -97,7 +97,7 @@ type RDBHandler struct {
 	Aux      func(key, val string) error // may be nil
 	Function func(code string) error     // may be nil
 	ResizeDB func(db, size, expires int) // may be nil
-	Entry    func(it *RDBItem) error     // required; it is the callee's to keep
+	Entry    func(it RDBItem) error      // required
 	// Limits are the encoding thresholds of the loading server; nil means
 	// Redis's defaults.
 	Limits *Limits

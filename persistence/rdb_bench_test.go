@@ -51,6 +51,6 @@ func BenchmarkLoadRDB(b *testing.B) {
 	file := writeFixtures(b, fs, &EntryEncoder{Compress: true}, true)
 	b.SetBytes(int64(len(file)))
 	for b.Loop() {
-		must(b, LoadRDB(bytes.NewReader(file), RDBHandler{Entry: func(*RDBItem) error { return nil }}))
+		must(b, LoadRDB(bytes.NewReader(file), RDBHandler{Entry: func(RDBItem) error { return nil }}))
 	}
 }

@@ -32,7 +32,7 @@ func TestLoadTruncatedAtEveryByte(t *testing.T) {
 	file := writeFixtures(t, fs, &EntryEncoder{Compress: true}, true)
 	for cut := range len(file) {
 		n := 0
-		err := LoadRDB(bytes.NewReader(file[:cut]), RDBHandler{Entry: func(it *RDBItem) error {
+		err := LoadRDB(bytes.NewReader(file[:cut]), RDBHandler{Entry: func(it RDBItem) error {
 			n++
 			if got := describe(it.Str, it.Obj); got != want[it.Key] {
 				t.Fatalf("cut at %d: %q loaded as %.200s", cut, it.Key, got)
@@ -57,7 +57,7 @@ func TestLoadDamagedBytes(t *testing.T) {
 	for i := range len(file) {
 		damaged[i] ^= masks[i%len(masks)]
 		// Whatever loads must be usable: walking it must not fail.
-		_ = LoadRDB(bytes.NewReader(damaged), RDBHandler{Entry: func(it *RDBItem) error {
+		_ = LoadRDB(bytes.NewReader(damaged), RDBHandler{Entry: func(it RDBItem) error {
 			describe(it.Str, it.Obj)
 			return nil
 		}})
@@ -89,7 +89,7 @@ func sealPayload(body []byte) []byte {
 // yields: it must encode and decode back to the same thing.
 func checkLoad(t *testing.T, data []byte) {
 	t.Helper()
-	err := LoadRDB(bytes.NewReader(data), RDBHandler{Entry: func(it *RDBItem) error {
+	err := LoadRDB(bytes.NewReader(data), RDBHandler{Entry: func(it RDBItem) error {
 		checkRoundTrip(t, it.Str, it.Obj)
 		return nil
 	}})

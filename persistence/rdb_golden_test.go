@@ -22,7 +22,7 @@ func TestLoadRedisFile(t *testing.T) {
 	aux := map[string]string{}
 	err = LoadRDB(bytes.NewReader(file), RDBHandler{
 		Aux: func(k, v string) error { aux[k] = v; return nil },
-		Entry: func(it *RDBItem) error {
+		Entry: func(it RDBItem) error {
 			lines = append(lines, fmt.Sprintf("%d/%s expire=%d %s", it.DB, it.Key, it.Expire, describe(it.Str, it.Obj)))
 			return nil
 		},

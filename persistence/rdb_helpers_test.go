@@ -419,8 +419,8 @@ func loadAll(t testing.TB, file []byte, lim *Limits) (map[string]*RDBItem, error
 	items := map[string]*RDBItem{}
 	err := LoadRDB(bytes.NewReader(file), RDBHandler{
 		Limits: lim,
-		Entry: func(it *RDBItem) error {
-			items[fmt.Sprintf("%d/%s", it.DB, it.Key)] = it
+		Entry: func(it RDBItem) error {
+			items[fmt.Sprintf("%d/%s", it.DB, it.Key)] = &it
 			return nil
 		},
 	})

@@ -145,7 +145,7 @@ func TestLoadLegacyFunction(t *testing.T) {
 	var code string
 	err := LoadRDB(strings.NewReader(string(rdbFile(10, body))), RDBHandler{
 		Function: func(c string) error { code = c; return nil },
-		Entry:    func(*RDBItem) error { return nil },
+		Entry:    func(RDBItem) error { return nil },
 	})
 	if err != nil || code != "#!LUA name=mylib\nredis.register_function('f', function() end)" {
 		t.Errorf("%q %v", code, err)

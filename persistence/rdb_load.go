@@ -371,7 +371,7 @@ func LoadRDB(r io.Reader, h RDBHandler) error {
 		case err != nil:
 			return err
 		default:
-			it := &RDBItem{DB: db, Key: key, Str: str, Obj: obj, Expire: expire, Idle: idle, Freq: freq}
+			it := RDBItem{DB: db, Key: key, Str: str, Obj: obj, Expire: expire, Idle: idle, Freq: freq}
 			if err := h.Entry(it); err != nil {
 				return err
 			}

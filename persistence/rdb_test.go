@@ -63,8 +63,8 @@ func TestRDBRoundTripEveryEncoding(t *testing.T) {
 				Aux:      func(k, v string) error { aux = append(aux, [2]string{k, v}); return nil },
 				Function: func(code string) error { functions = append(functions, code); return nil },
 				ResizeDB: func(db, size, expires int) { resized[db] = [2]int{size, expires} },
-				Entry: func(it *RDBItem) error {
-					items[fmt.Sprintf("%d/%s", it.DB, it.Key)] = it
+				Entry: func(it RDBItem) error {
+					items[fmt.Sprintf("%d/%s", it.DB, it.Key)] = &it
 					return nil
 				},
 			})
@@ -355,11 +355,11 @@ func TestLoadHandlerErrorsStopTheLoad(t *testing.T) {
 	file := writeFixtures(t, fixtures(t)[:3], &EntryEncoder{}, true)
 	stop := errors.New("stop")
 	n := 0
-	err := LoadRDB(bytes.NewReader(file), RDBHandler{Entry: func(*RDBItem) error { n++; return stop }})
+	err := LoadRDB(bytes.NewReader(file), RDBHandler{Entry: func(RDBItem) error { n++; return stop }})
 	if err != stop || n != 1 {
 		t.Errorf("err %v after %d entries", err, n)
 	}
-	err = LoadRDB(bytes.NewReader(file), RDBHandler{Aux: func(k, v string) error { return stop }, Entry: func(*RDBItem) error { return nil }})
+	err = LoadRDB(bytes.NewReader(file), RDBHandler{Aux: func(k, v string) error { return stop }, Entry: func(RDBItem) error { return nil }})
 	if err != stop {
 		t.Errorf("aux: %v", err)
 	}

@@ -484,18 +484,25 @@ func (s *Server) loadRDBMerge(r io.Reader, merge bool) error {
 func (s *Server) loadRDBOpts(r io.Reader, aofPreamble, merge bool) error {
 	s.persist.loading.Store(true)
 	defer s.persist.loading.Store(false)
+	defer s.childProcs()()
+	defer pauseGC()()
 	now := s.clock.NowMs()
-	var loaded, expired int64
+	var expired int64
 	host := &scriptHost{c: s.internalClient()}
 	limits := s.loadLimits()
-	lfu := isLFUPolicy(s.cfg.String("maxmemory-policy"))
+	ins := s.startInserter(now, merge)
 	err := persistence.LoadRDB(r, persistence.RDBHandler{
 		Limits: &limits,
 		Function: func(code string) error {
 			_, err := s.functions().Load([]byte(code), merge, host)
 			return err
 		},
-		Entry: func(it *persistence.RDBItem) error {
+		ResizeDB: func(db, size, _ int) {
+			if db >= 0 && db < s.store.NumDBs() {
+				ins.reserve(db, size)
+			}
+		},
+		Entry: func(it persistence.RDBItem) error {
 			if it.DB < 0 || it.DB >= s.store.NumDBs() {
 				return fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases", s.store.NumDBs())
 			}
@@ -503,28 +510,15 @@ func (s *Server) loadRDBOpts(r io.Reader, aofPreamble, merge bool) error {
 				expired++
 				return nil
 			}
-			db := s.store.DB(it.DB)
-			if !merge && db.Peek([]byte(it.Key)) != nil {
-				return fmt.Errorf("Duplicate key '%s' found in RDB file", it.Key)
-			}
-			var e *store.Entry
-			if it.Obj == nil {
-				e = db.SetString([]byte(it.Key), it.Str, it.Expire, false)
-			} else {
-				e = db.SetObject([]byte(it.Key), it.Obj)
-				if it.Expire != 0 {
-					db.SetExpire(e, it.Expire)
-				}
-			}
-			// The access time the file recorded, as Redis's
-			// objectSetLRUOrLFU: the one that fits the policy.
-			if bits, ok := restoredAccessBits(lfu, it.Idle, int64(it.Freq), now); ok {
-				e.SetAccessClock(bits)
-			}
-			loaded++
-			return nil
+			return ins.add(it)
 		},
 	})
+	loaded, insErr := ins.finish()
+	if insErr != nil {
+		// The inserter failed on a key read before whatever stopped the
+		// reader: that is the file's first error.
+		err = insErr
+	}
 	s.persist.mu.Lock()
 	s.persist.loadedKeys, s.persist.expiredOnLoad = loaded, expired
 	// What was just loaded is what is on disk.

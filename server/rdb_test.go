@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +14,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kioku-db/kioku/persistence"
 	"github.com/kioku-db/kioku/server/servertest"
+	"github.com/kioku-db/kioku/store"
 )
 
 // fillEveryType writes every type in both of its encodings, with TTLs,
@@ -242,4 +245,66 @@ func TestDebugLoadAOFKeepsTheDigest(t *testing.T) {
 	require.NoError(t, c.Do(ctx, "DEBUG", "LOADAOF").Err())
 	require.Equal(t, want, digest(t, c))
 	require.Contains(t, c.Info(ctx, "persistence").Val(), "aof_enabled:1")
+}
+
+// TestDebugReloadMergeNoflush: the file's keys replace those of the same
+// name; keys the file lacks stay, as with Redis.
+func TestDebugReloadMergeNoflush(t *testing.T) {
+	srv := servertest.Start(t)
+	c := clients(t, srv)["resp2"]
+	c.Set(ctx, "a", "1", 0)
+	c.RPush(ctx, "b", "x", "y")
+	require.NoError(t, c.Save(ctx).Err())
+	c.Set(ctx, "a", "changed", time.Hour)
+	c.Set(ctx, "c", "3", 0)
+	require.NoError(t, c.Do(ctx, "DEBUG", "RELOAD", "MERGE", "NOFLUSH", "NOSAVE").Err())
+	require.Equal(t, []any{"1", nil, "3"}, c.MGet(ctx, "a", "b", "c").Val()[:3])
+	require.Equal(t, time.Duration(-1), c.TTL(ctx, "a").Val(), "the file's key has no TTL")
+	require.Equal(t, []string{"x", "y"}, c.LRange(ctx, "b", 0, -1).Val())
+	require.Equal(t, int64(3), c.DBSize(ctx).Val())
+}
+
+// TestLoadReportsTheFirstDuplicateKey: a file naming a key twice does
+// not load, and the error names the first duplicate in the file, even
+// when keys are put in place in parallel.
+func TestLoadReportsTheFirstDuplicateKey(t *testing.T) {
+	// Two keys of shards that are put in place by different goroutines.
+	x := "k:1"
+	var y string
+	for i := 2; y == ""; i++ {
+		if k := fmt.Sprint("k:", i); store.ShardOf(k)%2 != store.ShardOf(x)%2 {
+			y = k
+		}
+	}
+	for _, order := range [][2]string{{x, y}, {y, x}} {
+		dir := t.TempDir()
+		writeRDB(t, filepath.Join(dir, "dump.rdb"), func(i int) string {
+			switch i {
+			case 3000:
+				return order[0]
+			case 3001: // in flight with the first: both lanes fail
+				return order[1]
+			}
+			return fmt.Sprint("k:", i)
+		}, 8000)
+		_, err := servertest.New(servertest.WithOption("dir", dir))
+		require.ErrorContains(t, err, fmt.Sprintf("Duplicate key '%s' found in RDB file", order[0]))
+	}
+}
+
+// writeRDB writes an RDB file of n string keys named by key(i).
+func writeRDB(t *testing.T, path string, key func(int) string, n int) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := persistence.NewRDBWriter(&buf, true)
+	require.NoError(t, w.WriteHeader(nil))
+	require.NoError(t, w.WriteDBStart(0, n, 0))
+	var enc persistence.EntryEncoder
+	var b []byte
+	for i := range n {
+		b = enc.AppendEntry(b[:0], &store.Entry{Key: key(i), Str: fmt.Sprint("v", i)})
+		require.NoError(t, w.WriteRaw(b))
+	}
+	require.NoError(t, w.Finish())
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
 }

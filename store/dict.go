@@ -90,6 +90,13 @@ func (d *dict) maybeShrink() {
 	}
 }
 
+// reserve grows the table to hold n entries without resizing again.
+func (d *dict) reserve(n int) {
+	if n > len(d.table) {
+		d.resize(1 << bits.Len(uint(n-1)))
+	}
+}
+
 func (d *dict) resize(size int) {
 	nt := make([]*Entry, size)
 	mask := uint64(size - 1)

@@ -363,6 +363,47 @@ func (db *DB) put(key []byte, str string, obj any, expireAt int64, keepTTL bool)
 	return e
 }
 
+// NumShards is how many shards each database has: keys of different
+// shards can be changed in parallel.
+const NumShards = numShards
+
+// ShardOf returns the index of the shard that holds key.
+func ShardOf(key string) int { return shardOf(hashKey(key)) }
+
+// maxReservePerShard caps ReserveShard: the size comes from a file, which
+// must not make the server allocate tables for keys it does not hold.
+const maxReservePerShard = 1 << 15
+
+// ReserveShard sizes shard i's table for about n of the database's keys
+// in all (Redis's dictExpand on an RDB file's RESIZEDB): loading then
+// skips the rehash of each doubling. The caller holds the shard.
+func (db *DB) ReserveShard(i, n int) {
+	db.shards[i].dict.reserve(min(n/numShards, maxReservePerShard))
+}
+
+// Load adds a key read from a dump (loading an RDB file), as Redis's
+// dbAddRDBLoad: no hooks run and no write is recorded, since loading is
+// not a command; now stamps the access bits. A key already present is
+// replaced when replace (DEBUG RELOAD MERGE); otherwise Load changes
+// nothing and reports false. The caller holds the key's shard.
+func (db *DB) Load(key, str string, obj any, expireAt, now int64, replace bool) (*Entry, bool) {
+	sh, h := db.shardFor(key)
+	db.beforeWrite(sh)
+	if sh.dict.get(key, h) != nil {
+		if !replace {
+			return nil, false
+		}
+		db.unlink(sh, key, h)
+	}
+	e := &Entry{Key: key, Str: str, Obj: obj}
+	db.stampNew(e, now)
+	sh.dict.add(e, h)
+	db.store.charge(sh, e)
+	sh.setExpire(e, expireAt)
+	sh.dirty.Add(1)
+	return e, true
+}
+
 // Delete removes key; it reports whether a live key was removed.
 func (db *DB) Delete(key []byte, now int64) bool {
 	if db.Lookup(key, now) == nil {
