@@ -204,4 +204,3 @@ var (
 	gcPaused        int
 	gcPercentBefore int
 )
-
