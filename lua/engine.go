@@ -136,6 +136,16 @@ func (e *Engine) Load(body []byte) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !assignsGlobal(fn.Proto) {
+		// Reading a global through the protected table costs three
+		// lookups (the empty table, its metatable, the contents behind
+		// it). A script that never assigns one runs in the contents
+		// directly: it cannot write there, since assigning a global is
+		// the only way a script can reach its environment (there is no
+		// getfenv, and getmetatable hides the contents), and its reads
+		// of missing globals still fail as Redis's do.
+		fn.Env = e.globals
+	}
 	s := &Script{SHA: sha, Body: append([]byte(nil), body...), Flags: flags, fn: fn}
 	e.scripts[sha] = s
 	e.size += len(body)
@@ -155,6 +165,22 @@ func (e *Engine) compile(code []byte) (*glua.LFunction, error) {
 	// table and a map for nothing.
 	fn.Proto.IsVarArg &^= glua.VarArgNeedsArg
 	return fn, nil
+}
+
+// assignsGlobal reports whether a compiled chunk, or a function defined
+// in it, assigns a global variable.
+func assignsGlobal(p *glua.FunctionProto) bool {
+	for _, inst := range p.Code {
+		if int(inst>>26) == glua.OP_SETGLOBAL { // the opcode's 6 top bits
+			return true
+		}
+	}
+	for _, nested := range p.FunctionPrototypes {
+		if assignsGlobal(nested) {
+			return true
+		}
+	}
+	return false
 }
 
 // Lookup returns the cached script with this SHA1 (any case), or nil.

@@ -1,6 +1,8 @@
 package lua
 
 import (
+	"runtime/metrics"
+
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -23,8 +25,11 @@ const (
 )
 
 // removedGlobals are what gopher-lua's base library has and Redis's lacks.
+// Without getfenv no script can reach the environment it runs in, which
+// Engine.Load relies on.
 var removedGlobals = []string{
 	"dofile", "loadfile", "require", "module", "_printregs", "_GOPHER_LUA_VERSION",
+	"getfenv", "setfenv", "newproxy", "print",
 }
 
 func newSandbox(e *Engine) *glua.LState {
@@ -53,6 +58,9 @@ func newSandbox(e *Engine) *glua.LState {
 	g.RawSetString("error", L.NewFunction(luaError))
 	g.RawSetString("pcall", L.NewFunction(luaPCall))
 	g.RawSetString("setmetatable", L.NewFunction(protectedSetMetatable))
+	g.RawSetString("collectgarbage", L.NewFunction(luaCollectGarbage))
+	g.RawSetString("gcinfo", L.NewFunction(luaGCInfo))
+	g.RawSetString("__redis__err__handler", L.NewFunction(e.errorHandler))
 	g.RawSetString("redis", newRedisModule(L, e))
 	g.RawSetString("cjson", newCJSONModule(L))
 	g.RawSetString("bit", newBitModule(L))
@@ -69,8 +77,43 @@ func newSandbox(e *Engine) *glua.LState {
 	strMeta := L.NewTable()
 	strMeta.RawSetString("__index", backingOf(L, strings))
 	L.SetMetatable(glua.LString(""), strMeta)
-	protectTable(L, g, L.NewFunction(missingGlobal))
+	missing := L.NewFunction(missingGlobal)
+	protectTable(L, g, missing)
+	backingOf(L, g).RawSetString("getmetatable", L.NewFunction(protectedGetMetatable(L, strings, missing)))
 	return L
+}
+
+// protectedGetMetatable is getmetatable hiding the real metatables of
+// protected tables and strings, whose __index leads to the contents
+// behind the protection: a script changing them would change every
+// later script's environment. Like Redis, it shows a library table
+// without a metatable, and _G and strings with a read-only one whose
+// __index is the missing-global error or the string library.
+func protectedGetMetatable(L *glua.LState, strings *glua.LTable, missing *glua.LFunction) glua.LGFunction {
+	globalsMeta := L.NewTable()
+	globalsMeta.RawSetString("__index", missing)
+	protectTable(L, globalsMeta, nil)
+	stringMeta := L.NewTable()
+	stringMeta.RawSetString("__index", strings)
+	protectTable(L, stringMeta, nil)
+	return func(L *glua.LState) int {
+		switch v := L.CheckAny(1).(type) {
+		case *glua.LTable:
+			switch {
+			case v == L.G.Global:
+				L.Push(globalsMeta)
+			case isProtected(L, v):
+				L.Push(glua.LNil)
+			default:
+				L.Push(L.GetMetatable(v))
+			}
+		case glua.LString:
+			L.Push(stringMeta)
+		default:
+			L.Push(L.GetMetatable(v))
+		}
+		return 1
+	}
 }
 
 // protectTable moves t's contents into a hidden backing table and makes t
@@ -215,4 +258,41 @@ func luaPCall(L *glua.LState) int {
 	L.Push(glua.LFalse)
 	L.Push(obj)
 	return 2
+}
+
+// luaCollectGarbage is Lua 5.1's collectgarbage. gopher-lua's runs a full
+// collection of the Go heap, that is of the whole server, for any option:
+// scripts share that heap, so there is nothing of their own to collect,
+// and "count" reports the heap in use.
+func luaCollectGarbage(L *glua.LState) int {
+	switch opt := L.OptString(1, "collect"); opt {
+	case "collect", "stop", "restart":
+		L.Push(glua.LNumber(0))
+	case "count":
+		L.Push(glua.LNumber(float64(heapBytes()) / 1024))
+	case "step":
+		L.Push(glua.LFalse)
+	case "setpause", "setstepmul":
+		L.Push(glua.LNumber(200)) // the previous value: Lua's default
+	default:
+		L.RaiseError("bad argument #1 to 'collectgarbage' (invalid option '%s')", opt)
+	}
+	return 1
+}
+
+// luaGCInfo is Lua 5.1's gcinfo: the memory in use in whole kilobytes.
+func luaGCInfo(L *glua.LState) int {
+	L.Push(glua.LNumber(heapBytes() / 1024))
+	return 1
+}
+
+// heapBytes reads the bytes of live and not yet swept heap objects
+// without stopping the world, as runtime.ReadMemStats would.
+func heapBytes() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return sample[0].Value.Uint64()
 }
