@@ -1559,6 +1559,10 @@ func (s *Server) aofInfo(b *strings.Builder) {
 	lastSec, ok, rewrites, failures := a.lastRewriteSec, a.lastRewriteOK, a.rewrites, a.failures
 	start, baseSize := a.rewriteStart, a.rewriteBaseSize
 	a.ctl.Unlock()
+	// The rewrite holds the child slot a little past clearing rewriting;
+	// BGREWRITEAOF refuses until the slot is free, so INFO reports it
+	// until then too, as Redis reports its AOF child.
+	rewriting = rewriting || s.childKind() == "aof"
 	field(b, "aof_enabled", boolInt(mode != aofOff))
 	field(b, "aof_rewrite_in_progress", boolInt(rewriting))
 	field(b, "aof_rewrite_scheduled", boolInt(scheduled))
