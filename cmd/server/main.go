@@ -21,8 +21,8 @@ import (
 // defaultGCPercent bounds the heap at 1.5x the live data instead of Go's
 // default 2x: a Redis user expects the process to stay near its dataset's
 // size (Redis's own overhead is allocator fragmentation, ~1.1x). The GC
-// runs more often, but marking is cheap next to serving requests. GOGC in
-// the environment overrides it.
+// runs more often; for a small heap tuneGC raises the percentage. GOGC in
+// the environment overrides both.
 const defaultGCPercent = 50
 
 // defaultProcs leaves one core to the kernel's network stack and to the
@@ -34,6 +34,7 @@ func defaultProcs() int { return max(1, runtime.NumCPU()-1) }
 func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
+		tuneGC() // gc.go
 	}
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(defaultProcs())
