@@ -20,6 +20,11 @@ var hashSeed = maphash.MakeSeed()
 
 func hashKey(key string) uint64 { return maphash.String(hashSeed, key) }
 
+// An entry keeps the low 32 bits of its hash (Entry.hash): they pick its
+// bucket in any table of up to 2^32 chains per shard, and still reject
+// nearly every chain neighbour without a key comparison. The high bits
+// pick the shard (shardOf).
+
 func (d *dict) get(key string, h uint64) *Entry {
 	if d.count == 0 {
 		return nil
@@ -27,7 +32,7 @@ func (d *dict) get(key string, h uint64) *Entry {
 	for e := d.table[h&uint64(len(d.table)-1)]; e != nil; e = e.next {
 		// The stored hash rejects most chain neighbours without touching
 		// their key bytes.
-		if e.hash == h && e.Key == key {
+		if e.hash == uint32(h) && e.Key == key {
 			return e
 		}
 	}
@@ -36,7 +41,7 @@ func (d *dict) get(key string, h uint64) *Entry {
 
 // add inserts e, which must not be present.
 func (d *dict) add(e *Entry, h uint64) {
-	e.hash = h
+	e.hash = uint32(h)
 	if d.count >= len(d.table) {
 		d.resize(max(4, 2*len(d.table)))
 	}
@@ -54,7 +59,7 @@ func (d *dict) remove(key string, h uint64) *Entry {
 	i := h & uint64(len(d.table)-1)
 	var prev *Entry
 	for e := d.table[i]; e != nil; e = e.next {
-		if e.hash == h && e.Key == key {
+		if e.hash == uint32(h) && e.Key == key {
 			if prev == nil {
 				d.table[i] = e.next
 			} else {
@@ -77,7 +82,7 @@ func (d *dict) replace(old, e *Entry, h uint64) {
 	for *pp != old {
 		pp = &(*pp).next
 	}
-	e.hash = h
+	e.hash = uint32(h)
 	e.next = old.next
 	old.next = nil
 	*pp = e
@@ -103,7 +108,7 @@ func (d *dict) resize(size int) {
 	for _, e := range d.table {
 		for e != nil {
 			next := e.next
-			i := e.hash & mask
+			i := uint64(e.hash) & mask
 			e.next = nt[i]
 			nt[i] = e
 			e = next

@@ -243,7 +243,7 @@ func (db *DB) evictKey(key string, volatile bool) bool {
 // signal the modified key (WATCH, blocked clients), announce "evicted".
 // Shard locked.
 func (db *DB) evictEntry(sh *shard, e *Entry) {
-	db.unlink(sh, e.Key, e.hash)
+	db.unlink(sh, e.Key, uint64(e.hash))
 	db.store.EvictedKeys.Add(1)
 	db.signal(e.Key)
 	if f := db.store.Hooks.Evicted; f != nil {

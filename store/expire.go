@@ -75,7 +75,7 @@ func (s *Store) expireShard(db *DB, i int, deadline time.Time) int {
 			e := sh.ttl[rand.IntN(len(sh.ttl))]
 			sampled++
 			if e.Expire <= now {
-				db.expire(sh, e, e.hash)
+				db.expire(sh, e, uint64(e.hash))
 				expired++
 			}
 		}

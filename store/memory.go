@@ -1,5 +1,7 @@
 package store
 
+import "math"
+
 // Memory accounting. Go's heap figures only fall after a garbage
 // collection, so eviction cannot wait for them to drop: it would delete
 // far more than needed. Instead every key is charged an estimate of its
@@ -10,7 +12,7 @@ package store
 // A string's charge follows from the entry itself (key and value lengths),
 // so nothing is stored for it. A collection changes in place and its
 // estimate samples elements that may since have changed, so the charge it
-// was given is remembered per shard (shard.objCharges) and subtracted
+// was given is remembered in its entry (Entry.charge) and subtracted
 // exactly when the key is rewritten or deleted.
 //
 // The charges always go to the shards' counters, which never contend.
@@ -18,12 +20,17 @@ package store
 // (TrackDatasetTotal), so that the check made before every command is one
 // atomic load rather than a sum over every shard of every database.
 
+// chargeUnit is the granularity of a collection's charge: Entry.charge
+// counts units, so 32 bits cover 32 GiB. entrySize rounds a collection's
+// size up to it, so what is subtracted later is exactly what was added.
+const chargeUnit = 8
+
 // charged is what e is currently charged. Shard locked.
 func (sh *shard) charged(e *Entry) int64 {
 	if e.Obj == nil {
 		return stringEntrySize(e)
 	}
-	return sh.objCharges[e]
+	return int64(e.charge) * chargeUnit
 }
 
 // charge adds e, just stored, to its shard's account.
@@ -35,13 +42,8 @@ func (s *Store) uncharge(sh *shard, e *Entry) { s.addUsed(sh, -sh.takeCharge(e))
 // takeCharge forgets what e was charged and returns it, leaving the
 // counters to the caller; call it before e's value is replaced.
 func (sh *shard) takeCharge(e *Entry) int64 {
-	if e.Obj == nil {
-		return stringEntrySize(e)
-	}
-	size, ok := sh.objCharges[e]
-	if ok {
-		delete(sh.objCharges, e)
-	}
+	size := sh.charged(e)
+	e.charge = 0
 	return size
 }
 
@@ -52,11 +54,9 @@ func (s *Store) rechargeFrom(sh *shard, e *Entry, old int64) {
 	if e.Obj == nil {
 		size = stringEntrySize(e)
 	} else {
-		size = entrySize(e, DefaultSizeSamples)
-		if sh.objCharges == nil {
-			sh.objCharges = make(map[*Entry]int64)
-		}
-		sh.objCharges[e] = size
+		units := min(entrySize(e, DefaultSizeSamples)/chargeUnit, math.MaxUint32)
+		e.charge = uint32(units)
+		size = units * chargeUnit
 	}
 	if size != old {
 		s.addUsed(sh, size-old)
@@ -68,7 +68,7 @@ func (s *Store) recharge(sh *shard, e *Entry) {
 	if e.Obj == nil {
 		return // strings are replaced through put, never changed in place
 	}
-	s.rechargeFrom(sh, e, sh.objCharges[e])
+	s.rechargeFrom(sh, e, int64(e.charge)*chargeUnit)
 }
 
 func (s *Store) addUsed(sh *shard, delta int64) {
@@ -81,7 +81,6 @@ func (s *Store) addUsed(sh *shard, delta int64) {
 // clearCharges forgets every charge of a shard emptied at once (FLUSHDB).
 func (s *Store) clearCharges(sh *shard) {
 	s.addUsed(sh, -sh.used.Load())
-	sh.objCharges = nil
 }
 
 // swapCharges exchanges the accounts of two shards whose tables were
@@ -90,7 +89,6 @@ func swapCharges(a, b *shard) {
 	ua, ub := a.used.Load(), b.used.Load()
 	a.used.Store(ub)
 	b.used.Store(ua)
-	a.objCharges, b.objCharges = b.objCharges, a.objCharges
 }
 
 // DatasetBytes is the accounted size of every key of every database.

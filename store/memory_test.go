@@ -56,6 +56,18 @@ func TestAccountingFollowsWrites(t *testing.T) {
 	db.SetString([]byte("k2"), "small", 0, false)
 	requireAccounted(t, s)
 
+	// A collection renamed, moved, replaced and deleted keeps its charge
+	// with its entry.
+	db.SetObject([]byte("coll"), h)
+	db.Rename([]byte("coll"), []byte("coll2"), 0)
+	requireAccounted(t, s)
+	require.True(t, db.MoveTo(other, []byte("coll2"), 0))
+	requireAccounted(t, s)
+	other.SetObject([]byte("coll2"), types.NewHash())
+	requireAccounted(t, s)
+	other.Delete([]byte("coll2"), 0)
+	requireAccounted(t, s)
+
 	// Deletes, expiry, renames, moves, swaps and flushes.
 	db.Delete([]byte("k3"), 0)
 	db.SetString([]byte("ttl"), "v", 1000, false)

@@ -79,7 +79,10 @@ func entrySize(e *Entry, samples int) int64 {
 	if e.Obj == nil {
 		return stringEntrySize(e)
 	}
-	return entryOverhead + allocBytes(len(e.Key)) + ObjectSize(e.Obj, samples)
+	// Rounded to the unit its charge is kept in (memory.go), so that
+	// MEMORY USAGE reports exactly what the key is charged.
+	size := entryOverhead + allocBytes(len(e.Key)) + ObjectSize(e.Obj, samples)
+	return (size + chargeUnit - 1) / chargeUnit * chargeUnit
 }
 
 // ObjectSize estimates the memory of a non-string value.

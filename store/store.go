@@ -28,7 +28,11 @@ type Entry struct {
 	Obj    any
 	Expire int64 // unix milliseconds; 0 means no TTL
 	next   *Entry
-	hash   uint64
+	hash   uint32 // the low half of the key's hash (dict.go)
+	// charge is what a collection is charged (memory.go), in chargeUnit
+	// bytes: kept here rather than in a map beside the table, which cost a
+	// lookup on every write to a collection, the entry stays 80 bytes.
+	charge uint32
 	ttlPos int32  // 1-based index in the shard's ttl slice; 0 when none
 	meta   uint32 // access clock in the low 24 bits, flags above
 }
@@ -82,10 +86,8 @@ type shard struct {
 	// holder is the lock set holding mu through Locks.Keys, so a write
 	// can be recorded for the command that made it (Locks.RecordWrites).
 	holder *Locks
-	// used is the accounted size of the shard's keys; objCharges what
-	// each collection was charged (memory.go).
-	used       atomic.Int64
-	objCharges map[*Entry]int64
+	// used is the accounted size of the shard's keys (memory.go).
+	used atomic.Int64
 	// dirty counts the writes to the shard (Store.Dirty sums them).
 	dirty atomic.Int64
 	// snap is the snapshot this shard is pending in, and snapSlot where
@@ -588,7 +590,7 @@ func (db *DB) RandomKey(now int64) (string, bool) {
 			}
 			e := sh.dict.randomEntry(rand.IntN)
 			if e.Expire != 0 && e.Expire <= now && !db.store.loading.Load() {
-				db.expire(sh, e, e.hash)
+				db.expire(sh, e, uint64(e.hash))
 				total--
 				break
 			}
