@@ -7,3 +7,6 @@ import "os"
 // SyncData flushes a file's data to disk (fsync where fdatasync is not
 // available).
 func SyncData(f *os.File) error { return f.Sync() }
+
+// SyncDataInline is SyncData.
+func SyncDataInline(f *os.File) error { return f.Sync() }
