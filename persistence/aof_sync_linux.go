@@ -12,6 +12,26 @@ import (
 // size durable, not its timestamps, and skipping those saves a journal
 // write per sync.
 func SyncData(f *os.File) error {
+	return fdatasync(f, func(fd uintptr) error { return syscall.Fdatasync(int(fd)) })
+}
+
+// SyncDataInline is SyncData without telling the Go scheduler that the
+// goroutine is in a system call: its processor waits out the fdatasync
+// instead of being handed to another thread, which with GOMAXPROCS=1 is
+// Redis's single thread waiting for its fsync. Only for a caller that
+// would wait for the sync anyway and that nothing else must wait on for
+// long: the collector's stop-the-world waits for it too.
+func SyncDataInline(f *os.File) error {
+	return fdatasync(f, func(fd uintptr) error {
+		if _, _, e := syscall.RawSyscall(syscall.SYS_FDATASYNC, fd, 0, 0); e != 0 {
+			return e
+		}
+		return nil
+	})
+}
+
+// fdatasync runs sync on f's descriptor, again after EINTR.
+func fdatasync(f *os.File, sync func(fd uintptr) error) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -19,8 +39,7 @@ func SyncData(f *os.File) error {
 	var serr error
 	if err := rc.Control(func(fd uintptr) {
 		for {
-			serr = syscall.Fdatasync(int(fd))
-			if serr != syscall.EINTR {
+			if serr = sync(fd); serr != syscall.EINTR {
 				return
 			}
 		}
@@ -31,32 +50,4 @@ func SyncData(f *os.File) error {
 		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
 	}
 	return nil
-}
-
-// SyncDataInline is SyncData without telling the Go scheduler that the
-// goroutine is in a system call: its processor waits out the fdatasync
-// instead of being handed to another thread, which with GOMAXPROCS=1 is
-// Redis's single thread waiting for its fsync. Only for a caller that
-// would wait for the sync anyway and that nothing else must wait on for
-// long: the collector's stop-the-world waits for it too.
-func SyncDataInline(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			_, _, e := syscall.RawSyscall(syscall.SYS_FDATASYNC, fd, 0, 0)
-			if e != syscall.EINTR {
-				if e != 0 {
-					serr = e
-				}
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	return serr
 }
