@@ -13,8 +13,16 @@ import "sync/atomic"
 // before that (beforeWrite), holding the shard's lock either way. So every
 // shard is encoded exactly as it was at the instant the snapshot began,
 // and a write is wholly in the snapshot (it ran before) or wholly not.
-// The cost of a write during a snapshot is at most one encoding of its
+// The cost of a write during a snapshot is at most one pass over its
 // shard, 1/64 of a database.
+//
+// That pass encodes only the collections, which change in place. A string
+// never does (a write replaces it), so for a string entry the pass copies
+// the key, the value and the TTL, which share the strings' bytes, and the
+// saver encodes the copies after letting go of the shard. With 1,000,000
+// strings, encoding a shard under its lock held every GET to that shard
+// for milliseconds: a BGSAVE's p99 GET latency was 11 ms against Redis's
+// 0.7.
 type Snapshot struct {
 	store  *Store
 	encode func(buf []byte, db *DB, e *Entry) []byte
@@ -29,8 +37,16 @@ type Snapshot struct {
 }
 
 type snapSlot struct {
-	buf  []byte
+	buf  []byte       // the encoded collections
+	strs []snapString // the strings, encoded by Shard
 	done bool
+}
+
+// snapString is a string entry as it was at the snapshot's instant.
+type snapString struct {
+	key, val string
+	expire   int64
+	meta     uint32
 }
 
 // BeginSnapshot marks every shard pending. The caller holds the whole
@@ -70,11 +86,19 @@ func (sh *shard) encodeForSnapshot(db *DB) {
 	sn, slot := sh.snap, sh.snapSlot
 	sh.snap, sh.snapSlot = nil, nil
 	var buf []byte
+	var strs []snapString
 	sh.dict.each(func(e *Entry) bool {
-		buf = sn.encode(buf, db, e)
+		if e.Obj == nil {
+			if strs == nil {
+				strs = make([]snapString, 0, sh.dict.count)
+			}
+			strs = append(strs, snapString{key: e.Key, val: e.Str, expire: e.Expire, meta: e.meta})
+		} else {
+			buf = sn.encode(buf, db, e)
+		}
 		return true
 	})
-	slot.buf, slot.done = buf, true
+	slot.buf, slot.strs, slot.done = buf, strs, true
 }
 
 // Shard returns the encoding of shard i of database db as it was at the
@@ -83,6 +107,19 @@ func (sh *shard) encodeForSnapshot(db *DB) {
 // otherwise Shard takes the shard's lock itself.
 func (sn *Snapshot) Shard(db, i int, held bool) []byte {
 	d := sn.store.dbs[db]
+	buf, strs := sn.takeShard(d, db, i, held)
+	var e Entry
+	for k := range strs {
+		c := &strs[k]
+		e = Entry{Key: c.key, Str: c.val, Expire: c.expire, meta: c.meta}
+		buf = sn.encode(buf, d, &e)
+	}
+	return buf
+}
+
+// takeShard passes over shard i if no write did and takes what the pass
+// left in its slot.
+func (sn *Snapshot) takeShard(d *DB, db, i int, held bool) ([]byte, []snapString) {
 	sh := &d.shards[i]
 	if !held {
 		sn.store.world.RLock()
@@ -96,9 +133,9 @@ func (sn *Snapshot) Shard(db, i int, held bool) []byte {
 		sh.encodeForSnapshot(d)
 	}
 	slot := &sn.slots[db][i]
-	buf := slot.buf
-	slot.buf = nil
-	return buf
+	buf, strs := slot.buf, slot.strs
+	slot.buf, slot.strs = nil, nil
+	return buf, strs
 }
 
 // NumShards is the number of shards per database.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kioku-db/kioku/types"
 )
 
 func encodeForTest(buf []byte, db *DB, e *Entry) []byte {
@@ -135,5 +137,55 @@ func TestSnapshotHeld(t *testing.T) {
 	l.Release()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatal("held snapshot differs")
+	}
+}
+
+// TestSnapshotCollectionsChangedInPlace: collections, which commands change
+// in place, are in the snapshot as they were at its instant, beside
+// strings that the saver encodes after the shard was let go.
+func TestSnapshotCollectionsChangedInPlace(t *testing.T) {
+	s := New(1, nil)
+	db := s.DB(0)
+	limits := types.HashLimits{MaxEntries: 128, MaxValue: 64}
+	var want []string
+	for i := 0; i < 500; i++ {
+		h := types.NewHash()
+		h.Set([]byte("f"), []byte("before"), limits)
+		db.SetObject([]byte(fmt.Sprint("h", i)), h)
+		db.SetString([]byte(fmt.Sprint("s", i)), "before", 0, false)
+		want = append(want, fmt.Sprintf("h%d=hash:before", i), fmt.Sprintf("s%d=before", i))
+	}
+	sort.Strings(want)
+	encode := func(buf []byte, _ *DB, e *Entry) []byte {
+		if h, ok := e.Obj.(*types.Hash); ok {
+			v, _ := h.Get([]byte("f"))
+			return fmt.Appendf(buf, "%s=hash:%s;", e.Key, v)
+		}
+		return fmt.Appendf(buf, "%s=%s;", e.Key, e.Str)
+	}
+	var l Locks
+	l.All(s)
+	sn := s.BeginSnapshot(encode)
+	l.Release()
+	for i := 0; i < 500; i += 2 { // half the shards' worth of writes
+		hk, sk := []byte(fmt.Sprint("h", i)), []byte(fmt.Sprint("s", i))
+		l.Keys(s, db, [][]byte{hk, sk})
+		db.Lookup(hk, 0).Obj.(*types.Hash).Set([]byte("f"), []byte("after"), limits)
+		db.Touched(hk)
+		db.SetString(sk, "after", 0, false)
+		l.Release()
+	}
+	var got []string
+	for i := 0; i < sn.NumShards(); i++ {
+		for _, kv := range strings.Split(string(sn.Shard(0, i, false)), ";") {
+			if kv != "" {
+				got = append(got, kv)
+			}
+		}
+	}
+	sn.Close(false)
+	sort.Strings(got)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("snapshot differs from its instant:\n got %d entries, e.g. %q\nwant %d", len(got), got[:4], len(want))
 	}
 }
