@@ -10,13 +10,16 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Writer appends replies to a buffer. It never fails: the connection decides
 // when to flush the buffer to the network.
 type Writer struct {
-	buf   []byte
-	proto int
+	buf []byte
+	// proto is atomic because other connections read it (CLIENT LIST's
+	// resp=); a plain load on the platforms Go runs on.
+	proto atomic.Int32
 	// Limit, when positive, bounds the pending bytes: a reply that grows
 	// past it panics with ErrReplyTooLarge, which unwinds the command that
 	// is writing it (SRANDMEMBER with a huge negative count would
@@ -29,13 +32,17 @@ var ErrReplyTooLarge = errors.New("reply too large")
 
 // NewWriter returns a writer speaking RESP2, the protocol every connection
 // starts with.
-func NewWriter() *Writer { return &Writer{proto: 2, buf: make([]byte, 0, 4096)} }
+func NewWriter() *Writer {
+	w := &Writer{buf: make([]byte, 0, 4096)}
+	w.proto.Store(2)
+	return w
+}
 
 // Proto reports the protocol version (2 or 3).
-func (w *Writer) Proto() int { return w.proto }
+func (w *Writer) Proto() int { return int(w.proto.Load()) }
 
 // SetProto switches the protocol for the following replies.
-func (w *Writer) SetProto(p int) { w.proto = p }
+func (w *Writer) SetProto(p int) { w.proto.Store(int32(p)) }
 
 // Buffer returns the pending bytes. They stay valid until the next Reset.
 func (w *Writer) Buffer() []byte { return w.buf }
@@ -144,7 +151,7 @@ func (w *Writer) BulkInt(n int64) {
 
 // Null writes the null bulk string ($-1 in RESP2, _ in RESP3).
 func (w *Writer) Null() {
-	if w.proto == 3 {
+	if w.proto.Load() == 3 {
 		w.buf = append(w.buf, "_\r\n"...)
 		return
 	}
@@ -153,7 +160,7 @@ func (w *Writer) Null() {
 
 // NullArray writes the null array (*-1 in RESP2, _ in RESP3).
 func (w *Writer) NullArray() {
-	if w.proto == 3 {
+	if w.proto.Load() == 3 {
 		w.buf = append(w.buf, "_\r\n"...)
 		return
 	}
@@ -168,7 +175,7 @@ func (w *Writer) Array(n int) {
 
 // Map writes a map header of n key/value pairs (a flat array of 2n in RESP2).
 func (w *Writer) Map(n int) {
-	if w.proto == 3 {
+	if w.proto.Load() == 3 {
 		w.buf = appendHeader(w.buf, '%', n)
 		return
 	}
@@ -177,7 +184,7 @@ func (w *Writer) Map(n int) {
 
 // Set writes a set header of n elements (an array in RESP2).
 func (w *Writer) Set(n int) {
-	if w.proto == 3 {
+	if w.proto.Load() == 3 {
 		w.buf = appendHeader(w.buf, '~', n)
 		return
 	}
@@ -186,7 +193,7 @@ func (w *Writer) Set(n int) {
 
 // Push writes a push header of n elements (an array in RESP2).
 func (w *Writer) Push(n int) {
-	if w.proto == 3 {
+	if w.proto.Load() == 3 {
 		w.buf = appendHeader(w.buf, '>', n)
 		return
 	}
@@ -196,7 +203,7 @@ func (w *Writer) Push(n int) {
 // Attribute writes a RESP3 attribute header of n pairs. RESP2 has no
 // attributes: nothing is written and the caller must skip the pairs.
 func (w *Writer) Attribute(n int) bool {
-	if w.proto != 3 {
+	if w.proto.Load() != 3 {
 		return false
 	}
 	w.buf = appendHeader(w.buf, '|', n)
@@ -205,7 +212,7 @@ func (w *Writer) Attribute(n int) bool {
 
 // Bool writes a boolean (#t/#f in RESP3, :1/:0 in RESP2).
 func (w *Writer) Bool(b bool) {
-	if w.proto == 3 {
+	if w.proto.Load() == 3 {
 		if b {
 			w.buf = append(w.buf, "#t\r\n"...)
 		} else {
@@ -225,7 +232,7 @@ func (w *Writer) Bool(b bool) {
 func (w *Writer) Double(f float64) {
 	var tmp [32]byte
 	b := AppendDouble(tmp[:0], f)
-	if w.proto == 3 {
+	if w.proto.Load() == 3 {
 		w.buf = append(w.buf, ',')
 		w.buf = append(w.buf, b...)
 		w.buf = append(w.buf, '\r', '\n')
@@ -251,7 +258,7 @@ func AppendDouble(dst []byte, f float64) []byte {
 // Verbatim writes a verbatim string with a three-letter format ("txt",
 // "mkd"); RESP2 clients get a plain bulk string.
 func (w *Writer) Verbatim(format, s string) {
-	if w.proto == 3 {
+	if w.proto.Load() == 3 {
 		w.buf = appendHeader(w.buf, '=', len(s)+4)
 		w.buf = append(w.buf, format...)
 		w.buf = append(w.buf, ':')
@@ -264,7 +271,7 @@ func (w *Writer) Verbatim(format, s string) {
 
 // BigNumber writes a big number (RESP3) or a bulk string (RESP2).
 func (w *Writer) BigNumber(s string) {
-	if w.proto == 3 {
+	if w.proto.Load() == 3 {
 		w.buf = append(w.buf, '(')
 		w.buf = append(w.buf, s...)
 		w.buf = append(w.buf, '\r', '\n')

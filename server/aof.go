@@ -704,7 +704,7 @@ func (s *Server) loadAOFFilesAs(dir string, m *persistence.Manifest, held bool) 
 // aofClient is the client commands are replayed as: no connection, no
 // reply kept, never blocking (Redis's createAOFClient).
 func (s *Server) aofClient() *Client {
-	c := &Client{srv: s, id: -1, user: "default", authed: true, noBlock: true}
+	c := &Client{srv: s, id: -1, authed: true, noBlock: true}
 	c.w = resp.NewWriter()
 	c.w.Limit = s.maxReplyBytes
 	c.db = s.store.DB(0)

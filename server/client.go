@@ -30,7 +30,11 @@ type Client struct {
 
 	db     *store.DB
 	authed bool
-	user   string
+	// user is the authenticated user's name (nil: "default"); other
+	// connections read it for CLIENT LIST and CLIENT KILL USER.
+	user atomic.Pointer[string]
+	// shownDB is db's number for other connections (CLIENT LIST).
+	shownDB atomic.Int32
 
 	// now is the time of the running command in unix ms: a command (or a
 	// transaction, or a script) sees one time.
@@ -81,7 +85,6 @@ func newClient(s *Server, nc net.Conn) *Client {
 		conn:      nc,
 		rd:        resp.NewReader(nc),
 		w:         resp.NewWriter(),
-		user:      "default",
 		addr:      nc.RemoteAddr().String(),
 		laddr:     nc.LocalAddr().String(),
 		createdAt: time.Now(),
@@ -126,6 +129,22 @@ func (c *Client) serve() {
 			}
 		}
 	}
+}
+
+// userName is the connection's user, as CLIENT LIST shows it.
+func (c *Client) userName() string {
+	if p := c.user.Load(); p != nil {
+		return *p
+	}
+	return "default"
+}
+
+func (c *Client) setUser(name string) { c.user.Store(&name) }
+
+// selectDB makes db the connection's database (SELECT, RESET).
+func (c *Client) selectDB(db *store.DB) {
+	c.db = db
+	c.shownDB.Store(int32(db.ID))
 }
 
 // flushThreshold is how many reply bytes may wait for the end of a

@@ -72,7 +72,7 @@ func cmdSelect(c *Client, args [][]byte) {
 		c.w.Error(errDBIndex)
 		return
 	}
-	c.db = c.srv.store.DB(int(id))
+	c.selectDB(c.srv.store.DB(int(id)))
 	c.w.OK()
 }
 
@@ -86,7 +86,7 @@ func cmdReset(c *Client, args [][]byte) {
 	c.srv.watches.unwatchAll(c)
 	c.srv.pubsub.hub.Drop(c)
 	c.pubsubMode.Store(false)
-	c.db = c.srv.store.DB(0)
+	c.selectDB(c.srv.store.DB(0))
 	c.w.SetProto(2)
 	c.setName("")
 	c.replyOff, c.skipNextReply = false, false
@@ -124,7 +124,7 @@ func cmdAuth(c *Client, args [][]byte) {
 		return
 	}
 	c.setAuthed(true)
-	c.user = string(user)
+	c.setUser(string(user))
 	c.w.OK()
 }
 
@@ -153,7 +153,7 @@ func cmdHello(c *Client, args [][]byte) {
 				return
 			}
 			c.setAuthed(true)
-			c.user = string(args[i+1])
+			c.setUser(string(args[i+1]))
 			i += 2
 		case opt == "setname" && more >= 1:
 			name, setName = args[i+1], true
@@ -379,7 +379,7 @@ func (c *Client) infoLine(now time.Time, own clientBuffers) string {
 	idle := now.Unix() - c.lastInteraction.Load()
 	var b strings.Builder
 	fmt.Fprintf(&b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d",
-		c.id, c.addr, c.laddr, 8, name, int64(now.Sub(c.createdAt).Seconds()), idle, flags, c.db.ID)
+		c.id, c.addr, c.laddr, 8, name, int64(now.Sub(c.createdAt).Seconds()), idle, flags, c.shownDB.Load())
 	multiMem := c.tx.shownMem.Load()
 	oll, omem := c.queuedOutput()
 	events := "r"
@@ -390,7 +390,7 @@ func (c *Client) infoLine(now time.Time, own clientBuffers) string {
 	fmt.Fprintf(&b, " sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d",
 		sub, psub, ssub, multi, own.qbuf, max(clientQueryBufSize-own.qbuf, 0), own.argvMem, multiMem)
 	fmt.Fprintf(&b, " rbs=%d rbp=%d obl=%d oll=%d omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=-1 resp=%d",
-		clientReplyBufSize, own.obl, own.obl, oll, omem, totMem, events, lastCmd, c.user, c.w.Proto())
+		clientReplyBufSize, own.obl, own.obl, oll, omem, totMem, events, lastCmd, c.userName(), c.w.Proto())
 	return b.String()
 }
 
@@ -460,7 +460,7 @@ func (f *killFilter) matches(self, cl *Client) bool {
 	case f.skipMe && cl == self,
 		f.id != 0 && cl.id != f.id,
 		f.typ != "" && f.typ != clientType(cl),
-		f.user != "" && cl.user != f.user,
+		f.user != "" && cl.userName() != f.user,
 		f.addr != "" && cl.addr != f.addr,
 		f.laddr != "" && cl.laddr != f.laddr:
 		return false

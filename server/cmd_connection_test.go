@@ -194,3 +194,40 @@ func TestClientPauseWrite(t *testing.T) {
 	require.NoError(t, <-written)
 	require.Equal(t, "after", admin.Get(ctx, "k").Val())
 }
+
+// TestClientListWhileOthersSwitch: CLIENT LIST and CLIENT KILL USER read
+// what other connections change about themselves (protocol, user,
+// database) while they change it; under -race this checks those reads.
+func TestClientListWhileOthersSwitch(t *testing.T) {
+	srv := servertest.Start(t)
+	lister := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = lister.Close() })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r := dialRESP(t, srv.Addr())
+		for i := 0; i < 200; i++ {
+			if reply := r.do(1, "HELLO", []string{"2", "3"}[i%2], "AUTH", "default", "x"); reply[0] == '-' {
+				t.Errorf("HELLO: %q", reply)
+				return
+			}
+			if reply := r.do(1, "SELECT", []string{"1", "0"}[i%2]); reply != "+OK\r\n" {
+				t.Errorf("SELECT: %q", reply)
+				return
+			}
+		}
+	}()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		list, err := lister.ClientList(ctx).Result()
+		require.NoError(t, err)
+		require.Contains(t, list, "user=default")
+		killed, err := lister.Do(ctx, "CLIENT", "KILL", "USER", "default", "ID", "999999").Int()
+		require.NoError(t, err)
+		require.Zero(t, killed)
+	}
+}

@@ -530,7 +530,7 @@ func (s *Server) loadRDBOpts(r io.Reader, aofPreamble, merge bool) error {
 // internalClient is a client with no connection, for work the server does
 // on its own behalf (loading functions and data).
 func (s *Server) internalClient() *Client {
-	c := &Client{srv: s, id: -1, w: resp.NewWriter(), user: "default", authed: true}
+	c := &Client{srv: s, id: -1, w: resp.NewWriter(), authed: true}
 	c.db = s.store.DB(0)
 	c.w.Limit = s.maxReplyBytes
 	return c
