@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kioku-db/kioku/server"
 	"github.com/kioku-db/kioku/server/servertest"
 )
 
@@ -193,7 +194,7 @@ func BenchmarkEvalSHATokenBucket(b *testing.B) {
 	srv := servertest.Start(b)
 	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer rc.Close()
-	sha, err := rc.ScriptLoad(ctx, benchTokenBucket).Result()
+	sha, err := rc.ScriptLoad(ctx, server.BenchTokenBucketScript).Result()
 	require.NoError(b, err)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -203,23 +204,3 @@ func BenchmarkEvalSHATokenBucket(b *testing.B) {
 		}
 	}
 }
-
-const benchTokenBucket = `
-local key = KEYS[1]
-local capacity = tonumber(ARGV[1])
-local refillRate = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local requested = tonumber(ARGV[4])
-local data = redis.call('HMGET', key, 'tokens', 'lastRefill')
-local tokens = tonumber(data[1]) or capacity
-local lastRefill = tonumber(data[2]) or now
-local newTokens = math.min(capacity, tokens + (now - lastRefill) * refillRate)
-local allowed = 0
-if newTokens >= requested then
-  newTokens = newTokens - requested
-  allowed = 1
-end
-redis.call('HMSET', key, 'tokens', newTokens, 'lastRefill', now)
-redis.call('EXPIRE', key, math.ceil(capacity / refillRate) + 1)
-return {allowed, math.floor(newTokens)}
-`

@@ -10,8 +10,9 @@ import (
 
 // The bench harness's token bucket (bench/script.go), run by EVALSHA
 // straight through execute: no socket and no RESP parsing, so what is
-// measured is the scripting path alone.
-const benchTokenBucketScript = `
+// measured is the scripting path alone. Exported for the end-to-end
+// benchmark in cmd_script_test.go.
+const BenchTokenBucketScript = `
 local key = KEYS[1]
 local capacity = tonumber(ARGV[1])
 local refillRate = tonumber(ARGV[2])
@@ -65,7 +66,7 @@ func benchRun(b *testing.B, script string, argv func(i int) [][]byte) {
 // BenchmarkEvalSHATokenBucketInProcess is the harness's
 // evalsha_token_bucket: 100,000 random keys.
 func BenchmarkEvalSHATokenBucketInProcess(b *testing.B) {
-	sha := []byte(lua.SHA1Hex([]byte(benchTokenBucketScript)))
+	sha := []byte(lua.SHA1Hex([]byte(BenchTokenBucketScript)))
 	keys := make([][]byte, 100000)
 	for i := range keys {
 		keys[i] = []byte("bench:tb:" + strconv.Itoa(i*7919%100000))
@@ -73,7 +74,7 @@ func BenchmarkEvalSHATokenBucketInProcess(b *testing.B) {
 	// One argument slice, as the connection's reader reuses its own.
 	args := [][]byte{[]byte("EVALSHA"), sha, []byte("1"), nil,
 		[]byte("5"), []byte("1"), []byte("1700000000"), []byte("1")}
-	benchRun(b, benchTokenBucketScript, func(i int) [][]byte {
+	benchRun(b, BenchTokenBucketScript, func(i int) [][]byte {
 		args[3] = keys[i%len(keys)]
 		return args
 	})
