@@ -79,6 +79,7 @@ type Client struct {
 }
 
 func newClient(s *Server, nc net.Conn) *Client {
+	nc = wrapRawConn(nc) // rawconn.go
 	c := &Client{
 		srv:       s,
 		id:        s.nextClientID.Add(1),
