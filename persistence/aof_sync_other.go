@@ -10,3 +10,6 @@ func SyncData(f *os.File) error { return f.Sync() }
 
 // SyncDataInline is SyncData.
 func SyncDataInline(f *os.File) error { return f.Sync() }
+
+// WriteInline is f.Write.
+func WriteInline(f *os.File, p []byte) (int, error) { return f.Write(p) }
