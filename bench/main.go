@@ -75,7 +75,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&cfg.rounds, "rounds", 1, "throughput rounds; peer order rotates each round, the median is reported")
 	fs.IntVar(&cfg.keys, "keys", 1000000, "keys written for the memory measurement")
 	fs.IntVar(&cfg.valueSize, "value-size", 32, "value size in bytes for the memory measurement")
-	fs.IntVar(&cfg.aofRequests, "aof-n", 100000, "SET requests per redis-benchmark run in the aof_* measurements")
+	fs.IntVar(&cfg.aofRequests, "aof-n", 100000, "SET requests per redis-benchmark run in the aof_* measurements at -P 1 to 4 (deeper pipelines send P/4 times as many)")
 	fs.StringVar(&cfg.jsonPath, "json", "", "also write results as JSON to this file")
 	fs.DurationVar(&cfg.runTimeout, "timeout", 5*time.Minute, "time limit for one redis-benchmark run")
 	fs.StringVar(&cfg.kiokuBin, "kioku-bin", "", "use this prebuilt kioku-server instead of building ./cmd/server")

@@ -194,3 +194,13 @@ func TestPrintPersist(t *testing.T) {
 		t.Errorf("report mentions miniredis:\n%s", out)
 	}
 }
+
+func TestAOFRunRequestsScaleWithPipeline(t *testing.T) {
+	for _, c := range []struct{ n, p, want int }{
+		{100000, 1, 100000}, {100000, 4, 100000}, {100000, 16, 400000}, {1000, 64, 16000},
+	} {
+		if got := aofRunRequests(c.n, c.p); got != c.want {
+			t.Errorf("aofRunRequests(%d, %d) = %d, want %d", c.n, c.p, got, c.want)
+		}
+	}
+}

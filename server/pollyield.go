@@ -112,8 +112,8 @@ func drainPipe(fd int) {
 				return
 			}
 		}
-		if n <= 0 {
-			return
+		if n < len(buf) {
+			return // a short read emptied it
 		}
 	}
 }
